@@ -1,0 +1,93 @@
+package io.courier.protocol;
+
+/**
+ * Topic and pattern rules. A topic is one or more dot-separated tokens ({@code orders.eu.created}); a token is
+ * non-empty and holds no whitespace, control characters, {@code *} or {@code >}. A pattern may also use {@code *}
+ * as a whole token (exactly one token) and {@code >} as the last token (one or more trailing tokens).
+ */
+public final class Topic {
+
+    /** Longest topic or pattern accepted, in characters. */
+    public static final int MAX_LENGTH = 1024;
+
+    private Topic() {
+    }
+
+    /** Why {@code topic} is not a valid publish topic, or {@code null} when it is. */
+    public static String invalidTopicReason(String topic) {
+        return check(topic, false);
+    }
+
+    /** Why {@code pattern} is not a valid subscription pattern, or {@code null} when it is. */
+    public static String invalidPatternReason(String pattern) {
+        return check(pattern, true);
+    }
+
+    public static boolean isValidTopic(String topic) {
+        return invalidTopicReason(topic) == null;
+    }
+
+    public static boolean isValidPattern(String pattern) {
+        return invalidPatternReason(pattern) == null;
+    }
+
+    private static String check(String s, boolean pattern) {
+        String what = pattern ? "pattern" : "topic";
+        if (s == null || s.isEmpty()) {
+            return what + " is empty";
+        }
+        if (s.length() > MAX_LENGTH) {
+            return what + " is longer than " + MAX_LENGTH + " characters";
+        }
+        int tokenStart = 0;
+        for (int i = 0; i <= s.length(); i++) {
+            if (i < s.length() && s.charAt(i) != '.') {
+                char c = s.charAt(i);
+                if (c <= ' ' || c == 0x7F || Character.isWhitespace(c)) {
+                    return what + " '" + s + "' contains whitespace or a control character";
+                }
+                continue;
+            }
+            int len = i - tokenStart;
+            if (len == 0) {
+                return what + " '" + s + "' has an empty token (leading, trailing or double dot)";
+            }
+            for (int j = tokenStart; j < i; j++) {
+                char c = s.charAt(j);
+                if (c == '*' || c == '>') {
+                    if (!pattern) {
+                        return "topic '" + s + "' contains wildcard '" + c + "': wildcards are only for subscriptions";
+                    }
+                    if (len != 1) {
+                        return "pattern '" + s + "': wildcard '" + c + "' must be a whole token";
+                    }
+                    if (c == '>' && i != s.length()) {
+                        return "pattern '" + s + "': '>' may only be the last token";
+                    }
+                }
+            }
+            tokenStart = i + 1;
+        }
+        return null;
+    }
+
+    /**
+     * Whether {@code topic} matches {@code pattern}; both must be valid. The plain rule every index must agree with.
+     */
+    public static boolean matches(String pattern, String topic) {
+        String[] p = pattern.split("\\.", -1);
+        String[] t = topic.split("\\.", -1);
+        for (int i = 0; i < p.length; i++) {
+            if (p[i].equals(">")) {
+                return t.length > i;
+            }
+            if (i >= t.length) {
+                return false;
+            }
+            if (!p[i].equals("*") && !p[i].equals(t[i])) {
+                return false;
+            }
+        }
+        return p.length == t.length;
+    }
+}
