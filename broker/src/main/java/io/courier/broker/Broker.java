@@ -1,0 +1,183 @@
+package io.courier.broker;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.courier.broker.routing.Router;
+import io.courier.broker.session.ConnectionsSupervisor;
+import io.courier.broker.transport.tcp.TcpListener;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * An embeddable Courier broker. {@link #start(Config)} binds and returns once clients can connect;
+ * {@link #stop()} shuts down gracefully: stop accepting, tell clients, flush their queues, close.
+ *
+ * <pre>{@code
+ * Broker broker = Broker.start(ConfigFactory.parseString("courier.port = 0"));
+ * InetSocketAddress address = broker.address();
+ * ...
+ * broker.stop();
+ * }</pre>
+ */
+public final class Broker implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+
+    private final ActorSystem<Void> system;
+    private final BrokerSettings settings;
+    private final BrokerStats stats;
+    private final Router router;
+    private final InetSocketAddress address;
+
+    private Broker(ActorSystem<Void> system, BrokerSettings settings, BrokerStats stats, Router router,
+                   InetSocketAddress address) {
+        this.system = system;
+        this.settings = settings;
+        this.stats = stats;
+        this.router = router;
+        this.address = address;
+    }
+
+    /** Starts a broker with the built-in defaults (and system-property overrides). */
+    public static Broker start() {
+        return start(ConfigFactory.empty());
+    }
+
+    /**
+     * Starts a broker. {@code config} holds overrides of {@code courier.*} (and {@code pekko.*}) keys; system
+     * properties override it, and the reference defaults fill in the rest.
+     *
+     * @throws IllegalArgumentException when a setting is invalid (the message names the key)
+     * @throws IllegalStateException when the port cannot be bound
+     */
+    public static Broker start(Config config) {
+        Config resolved = ConfigFactory.load(config);
+        BrokerSettings settings = BrokerSettings.from(resolved);
+        BrokerStats stats = new BrokerStats();
+        Router router = new Router(settings.matchCacheSize());
+        CompletableFuture<ActorRef<ConnectionsSupervisor.Command>> supervisorRef = new CompletableFuture<>();
+        CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
+
+        Behavior<Void> guardian = Behaviors.setup(context -> {
+            ActorRef<ConnectionsSupervisor.Command> supervisor = context.spawn(
+                    ConnectionsSupervisor.create(settings, stats, router, () -> advertised(settings, bound)),
+                    "connections");
+            supervisorRef.complete(supervisor);
+            return Behaviors.empty();
+        });
+        ActorSystem<Void> system = ActorSystem.create(guardian, "courier", resolved);
+        try {
+            ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
+            Tcp.ServerBinding binding = TcpListener.bind(system, settings.host(), settings.port(), supervisor)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            bound.complete(binding.localAddress());
+            registerShutdown(system, binding, supervisor, settings);
+            log.info("Courier broker {} listening on {}:{}", settings.serverId(),
+                    binding.localAddress().getHostString(), binding.localAddress().getPort());
+            return new Broker(system, settings, stats, router, binding.localAddress());
+        } catch (ExecutionException e) {
+            system.terminate();
+            throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
+                    + rootMessage(e.getCause()), e.getCause());
+        } catch (TimeoutException | InterruptedException e) {
+            system.terminate();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("broker did not start within 10 s", e);
+        }
+    }
+
+    private static void registerShutdown(ActorSystem<Void> system, Tcp.ServerBinding binding,
+                                         ActorRef<ConnectionsSupervisor.Command> supervisor,
+                                         BrokerSettings settings) {
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "courier-unbind",
+                () -> binding.unbind().thenApply(x -> Done.getInstance()));
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "courier-drain-connections",
+                () -> AskPattern.<ConnectionsSupervisor.Command, Done>ask(supervisor,
+                                ConnectionsSupervisor.Drain::new, settings.shutdownTimeout(), system.scheduler())
+                        .exceptionally(e -> {
+                            log.warn("not every connection closed within {}: {}", settings.shutdownTimeout(),
+                                    e.toString());
+                            return Done.getInstance();
+                        }));
+    }
+
+    private static List<String> advertised(BrokerSettings settings, CompletableFuture<InetSocketAddress> bound) {
+        if (!settings.advertise().isEmpty()) {
+            return settings.advertise();
+        }
+        InetSocketAddress a = bound.getNow(null);
+        if (a == null) {
+            return List.of();
+        }
+        String host = a.getHostString();
+        return List.of((host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort());
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** The address clients connect to (the real port when {@code courier.port = 0}). */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public BrokerSettings settings() {
+        return settings;
+    }
+
+    public BrokerStats stats() {
+        return stats;
+    }
+
+    /** Subscriptions currently routed to, across all connections. */
+    public int subscriptionCount() {
+        return router.subscriptionCount();
+    }
+
+    /** Completes when the broker has fully stopped. */
+    public CompletionStage<Done> whenTerminated() {
+        return system.getWhenTerminated();
+    }
+
+    /** Graceful stop; returns when the broker has stopped. Safe to call more than once. */
+    public void stop() {
+        try {
+            CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason())
+                    .toCompletableFuture().get(settings.shutdownTimeout().toMillis() + 20_000, TimeUnit.MILLISECONDS);
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("broker stop did not complete cleanly: {}", e.toString());
+            system.terminate();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,181 @@
+package io.courier.broker;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * The {@code courier.*} configuration, read once and validated. A bad value fails with
+ * {@link IllegalArgumentException} naming the key and the reason.
+ */
+public record BrokerSettings(
+        String host,
+        int port,
+        String serverId,
+        List<String> advertise,
+        Duration connectTimeout,
+        Duration heartbeatInterval,
+        int heartbeatMaxMissed,
+        Duration heartbeatMinInterval,
+        int maxPayload,
+        int maxFrame,
+        int maxSubscriptionsPerConnection,
+        int maxConnections,
+        long maxPendingBytes,
+        SlowConsumerPolicy slowConsumerPolicy,
+        Duration dropReportInterval,
+        Duration closeTimeout,
+        Duration shutdownTimeout,
+        int matchCacheSize) {
+
+    /** What happens when a subscriber's outbound queue is full. */
+    public enum SlowConsumerPolicy { DISCONNECT, DROP }
+
+    /** Reads {@code courier.*} from a resolved config that includes the reference defaults. */
+    public static BrokerSettings from(Config config) {
+        Reader r = new Reader(config);
+        String serverId = r.string("courier.server-id");
+        int maxPayload = r.intInRange("courier.limits.max-payload", 1, Integer.MAX_VALUE - 1024);
+        int maxFrame = r.intInRange("courier.limits.max-frame", 64, Integer.MAX_VALUE);
+        if (maxFrame < maxPayload + 64) {
+            throw new IllegalArgumentException("courier.limits.max-frame: must be at least max-payload + 64 bytes ("
+                    + (maxPayload + 64L) + ") to hold a PUB of max-payload bytes, got " + maxFrame);
+        }
+        return new BrokerSettings(
+                r.nonEmptyString("courier.host"),
+                (int) r.longInRange("courier.port", 0, 65535),
+                serverId.isEmpty() ? UUID.randomUUID().toString() : serverId,
+                r.addresses("courier.advertise"),
+                r.positiveDuration("courier.connect-timeout"),
+                r.positiveDuration("courier.heartbeat.interval"),
+                r.intInRange("courier.heartbeat.max-missed", 1, 1000),
+                r.positiveDuration("courier.heartbeat.min-interval"),
+                maxPayload,
+                maxFrame,
+                r.intInRange("courier.limits.max-subscriptions-per-connection", 1, Integer.MAX_VALUE),
+                r.intInRange("courier.limits.max-connections", 1, Integer.MAX_VALUE),
+                r.bytesInRange("courier.slow-consumer.max-pending", 1024, Long.MAX_VALUE / 2),
+                r.policy("courier.slow-consumer.policy"),
+                r.positiveDuration("courier.slow-consumer.drop-report-interval"),
+                r.positiveDuration("courier.close-timeout"),
+                r.positiveDuration("courier.shutdown-timeout"),
+                r.intInRange("courier.routing.match-cache-size", 0, 10_000_000));
+    }
+
+    /** Effective heartbeat for a client that asked for {@code requestedMillis} in CONNECT (0 = no preference). */
+    public Duration heartbeatFor(int requestedMillis) {
+        if (requestedMillis <= 0) {
+            return heartbeatInterval;
+        }
+        Duration requested = Duration.ofMillis(requestedMillis);
+        return requested.compareTo(heartbeatMinInterval) < 0 ? heartbeatMinInterval : requested;
+    }
+
+    private static final class Reader {
+        private final Config config;
+
+        Reader(Config config) {
+            this.config = config;
+        }
+
+        String string(String key) {
+            try {
+                return config.getString(key);
+            } catch (ConfigException e) {
+                throw invalid(key, e);
+            }
+        }
+
+        String nonEmptyString(String key) {
+            String s = string(key);
+            if (s.isBlank()) {
+                throw new IllegalArgumentException(key + ": must not be empty");
+            }
+            return s;
+        }
+
+        long longInRange(String key, long min, long max) {
+            long v;
+            try {
+                v = config.getLong(key);
+            } catch (ConfigException e) {
+                throw invalid(key, e);
+            }
+            return checkRange(key, v, min, max);
+        }
+
+        int intInRange(String key, int min, int max) {
+            long v;
+            try {
+                v = config.getBytes(key);
+            } catch (ConfigException.BadValue e) {
+                v = longInRange(key, min, max);
+            } catch (ConfigException e) {
+                throw invalid(key, e);
+            }
+            return (int) checkRange(key, v, min, max);
+        }
+
+        long bytesInRange(String key, long min, long max) {
+            try {
+                return checkRange(key, config.getBytes(key), min, max);
+            } catch (ConfigException e) {
+                throw invalid(key, e);
+            }
+        }
+
+        Duration positiveDuration(String key) {
+            Duration d;
+            try {
+                d = config.getDuration(key);
+            } catch (ConfigException e) {
+                throw invalid(key, e);
+            }
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(key + ": must be a positive duration such as 5s, got " + d);
+            }
+            return d;
+        }
+
+        List<String> addresses(String key) {
+            List<String> list;
+            try {
+                list = config.getStringList(key);
+            } catch (ConfigException e) {
+                throw invalid(key, e);
+            }
+            for (String a : list) {
+                int colon = a.lastIndexOf(':');
+                if (colon <= 0 || colon == a.length() - 1 || !a.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                    throw new IllegalArgumentException(key + ": '" + a + "' is not a host:port address");
+                }
+            }
+            return List.copyOf(list);
+        }
+
+        SlowConsumerPolicy policy(String key) {
+            String s = string(key);
+            try {
+                return SlowConsumerPolicy.valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(key + ": must be 'disconnect' or 'drop', got '" + s + "'");
+            }
+        }
+
+        private static long checkRange(String key, long v, long min, long max) {
+            if (v < min || v > max) {
+                throw new IllegalArgumentException(key + ": must be between " + min + " and " + max + ", got " + v);
+            }
+            return v;
+        }
+
+        private static IllegalArgumentException invalid(String key, ConfigException e) {
+            String detail = e.getMessage();
+            return new IllegalArgumentException(key + ": " + (detail == null ? "invalid value" : detail), e);
+        }
+    }
+}

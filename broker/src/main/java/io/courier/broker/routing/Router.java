@@ -1,0 +1,109 @@
+package io.courier.broker.routing;
+
+import io.courier.protocol.FrameCodec;
+import io.courier.protocol.Headers;
+import io.courier.protocol.Publish;
+import org.apache.pekko.util.ByteString;
+
+import java.util.Map;
+
+/**
+ * Routes published messages to matching subscriptions and is the single writer of the {@link SubscriptionIndex}.
+ *
+ * <p>A plain object rather than an actor: connections call it directly, so a SUB followed by a PUB on the same
+ * connection always sees the new subscription, and a publish costs no actor hop. Writes are serialised by a lock;
+ * they are rare next to reads, which take none. This is also the place that will tell the cluster layer about
+ * interest changes.
+ */
+public final class Router {
+
+    private final SubscriptionIndex index;
+
+    public Router(int matchCacheSize) {
+        this.index = new SubscriptionIndex(matchCacheSize);
+    }
+
+    public synchronized void subscribe(Subscription subscription) {
+        index.add(subscription);
+    }
+
+    public synchronized boolean unsubscribe(Subscription subscription) {
+        return index.remove(subscription);
+    }
+
+    public synchronized void unsubscribeAll(Iterable<Subscription> subscriptions) {
+        for (Subscription s : subscriptions) {
+            index.remove(s);
+        }
+    }
+
+    /** Subscriptions currently routed to. */
+    public int subscriptionCount() {
+        return index.size();
+    }
+
+    public Match match(String topic) {
+        return index.match(topic);
+    }
+
+    /**
+     * Delivers a published message. {@code body} is the PUB frame's body (everything after the type byte), shared
+     * as-is by every MSG frame. With {@code noEcho} the publisher's own subscriptions are skipped.
+     *
+     * @return messages handed to subscribers' queues
+     */
+    public int publish(long publisherId, boolean noEcho, String topic, String replyTo, ByteString body) {
+        Match match = index.match(topic);
+        int delivered = 0;
+        for (Subscription s : match.plainArray()) {
+            if (noEcho && s.subscriber().id() == publisherId) {
+                continue;
+            }
+            if (s.deliver(body)) {
+                delivered++;
+            }
+        }
+        for (Subscription[] group : match.groupArrays()) {
+            if (deliverToOne(group, publisherId, noEcho, body)) {
+                delivered++;
+            }
+        }
+        if (match.isEmpty() && !replyTo.isEmpty()) {
+            answerNoResponders(replyTo);
+        }
+        return delivered;
+    }
+
+    /** One member of the group gets the message; if the chosen one cannot take it, the next one is tried. */
+    private static boolean deliverToOne(Subscription[] group, long publisherId, boolean noEcho, ByteString body) {
+        Subscription first = Match.pick(group);
+        int start = 0;
+        while (group[start] != first) {
+            start++;
+        }
+        for (int i = 0; i < group.length; i++) {
+            Subscription s = group[(start + i) % group.length];
+            if (noEcho && s.subscriber().id() == publisherId) {
+                continue;
+            }
+            if (s.deliver(body)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A request nobody can answer gets an immediate, empty reply marked "no responders". */
+    private void answerNoResponders(String replyTo) {
+        byte[] frame = FrameCodec.encode(new Publish(replyTo, "", Map.of(Headers.STATUS, Headers.NO_RESPONDERS),
+                new byte[0]));
+        ByteString body = ByteString.fromArrayUnsafe(frame).drop(FrameCodec.HEADER_BYTES);
+        Match match = index.match(replyTo);
+        for (Subscription s : match.plainArray()) {
+            s.deliver(body);
+        }
+        for (Subscription[] group : match.groupArrays()) {
+            deliverToOne(group, 0, false, body);
+        }
+    }
+}

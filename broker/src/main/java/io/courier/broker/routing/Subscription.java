@@ -1,0 +1,96 @@
+package io.courier.broker.routing;
+
+import io.courier.protocol.FrameCodec;
+import io.courier.protocol.FrameType;
+import org.apache.pekko.util.ByteString;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One client subscription: a pattern, an optional queue group, and where its messages go. Delivery may happen on
+ * many publishers' threads at once; the only mutable state is the optional countdown set by UNSUB with a maximum.
+ */
+public final class Subscription {
+
+    private static final long UNLIMITED = Long.MAX_VALUE;
+
+    private final Subscriber subscriber;
+    private final int sid;
+    private final String pattern;
+    private final String queueGroup;
+    private final AtomicLong remaining = new AtomicLong(UNLIMITED);
+
+    public Subscription(Subscriber subscriber, int sid, String pattern, String queueGroup) {
+        this.subscriber = subscriber;
+        this.sid = sid;
+        this.pattern = pattern;
+        this.queueGroup = queueGroup;
+    }
+
+    public Subscriber subscriber() {
+        return subscriber;
+    }
+
+    public int sid() {
+        return sid;
+    }
+
+    public String pattern() {
+        return pattern;
+    }
+
+    public String queueGroup() {
+        return queueGroup;
+    }
+
+    public boolean inQueueGroup() {
+        return !queueGroup.isEmpty();
+    }
+
+    /** Limits the subscription to {@code max} more deliveries. */
+    public void limitTo(long max) {
+        remaining.set(max);
+    }
+
+    /**
+     * Sends a message whose MSG body after the sid is {@code body} (the publisher's PUB body, shared by all
+     * subscribers). Returns false when the subscription is used up or the subscriber refused the frame.
+     */
+    boolean deliver(ByteString body) {
+        boolean last = false;
+        if (remaining.get() != UNLIMITED) {
+            long left = remaining.decrementAndGet();
+            if (left < 0) {
+                return false;
+            }
+            last = left == 0;
+        }
+        boolean queued = subscriber.offer(messageFrame(sid, body));
+        if (last) {
+            subscriber.expired(this);
+        }
+        return queued;
+    }
+
+    /** A MSG frame: a 9-byte head with this subscription's sid in front of the shared body. */
+    static ByteString messageFrame(int sid, ByteString body) {
+        byte[] head = new byte[FrameCodec.HEADER_BYTES + 4];
+        int length = 1 + 4 + body.size();
+        head[0] = (byte) (length >>> 24);
+        head[1] = (byte) (length >>> 16);
+        head[2] = (byte) (length >>> 8);
+        head[3] = (byte) length;
+        head[4] = (byte) FrameType.MSG.code();
+        head[5] = (byte) (sid >>> 24);
+        head[6] = (byte) (sid >>> 16);
+        head[7] = (byte) (sid >>> 8);
+        head[8] = (byte) sid;
+        return ByteString.fromArrayUnsafe(head).concat(body);
+    }
+
+    @Override
+    public String toString() {
+        return "Subscription[sid=" + sid + ", pattern=" + pattern
+                + (queueGroup.isEmpty() ? "" : ", queue=" + queueGroup) + "]";
+    }
+}

@@ -1,0 +1,196 @@
+package io.courier.broker.routing;
+
+import io.courier.protocol.Topic;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SubscriptionIndexTest {
+
+    private static final String[] WORDS = {"a", "b", "c", "orders", "eu", "us", "created", "x1"};
+
+    /** A subscriber that only counts what it is offered. */
+    private static final class Counting implements Subscriber {
+        final long id;
+        int received;
+
+        Counting(long id) {
+            this.id = id;
+        }
+
+        @Override
+        public long id() {
+            return id;
+        }
+
+        @Override
+        public boolean offer(ByteString frame) {
+            received++;
+            return true;
+        }
+
+        @Override
+        public void expired(Subscription subscription) {
+        }
+    }
+
+    @Test
+    void agreesWithReferenceMatcherOnRandomPatternsAndTopics() {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        for (int round = 0; round < 20; round++) {
+            SubscriptionIndex index = new SubscriptionIndex(round % 2 == 0 ? 0 : 64);
+            List<Subscription> all = new ArrayList<>();
+            Counting owner = new Counting(1);
+            for (int i = 0; i < 300; i++) {
+                Subscription s = new Subscription(owner, i, randomPattern(random), "");
+                index.add(s);
+                all.add(s);
+            }
+            // Remove a random third so pruning is exercised too.
+            for (int i = 0; i < 100; i++) {
+                Subscription s = all.remove(random.nextInt(all.size()));
+                assertThat(index.remove(s)).isTrue();
+            }
+            for (int t = 0; t < 500; t++) {
+                String topic = randomTopic(random);
+                Set<Subscription> expected = new HashSet<>();
+                for (Subscription s : all) {
+                    if (Topic.matches(s.pattern(), topic)) {
+                        expected.add(s);
+                    }
+                }
+                Match match = index.match(topic);
+                assertThat(new HashSet<>(match.plain()))
+                        .as("seed %d topic %s", seed, topic).isEqualTo(expected);
+                assertThat(match.plain()).as("no duplicates, seed %d", seed).hasSize(expected.size());
+                // A second lookup (possibly cached) gives the same answer.
+                assertThat(new HashSet<>(index.match(topic).plain())).isEqualTo(expected);
+            }
+            assertThat(index.size()).isEqualTo(all.size());
+        }
+    }
+
+    @Test
+    void cachedMatchIsInvalidatedBySubscribeAndUnsubscribe() {
+        SubscriptionIndex index = new SubscriptionIndex(16);
+        Counting owner = new Counting(1);
+        assertThat(index.match("orders.eu").isEmpty()).isTrue();
+        Subscription s = new Subscription(owner, 1, "orders.*", "");
+        index.add(s);
+        assertThat(index.match("orders.eu").plain()).containsExactly(s);
+        index.remove(s);
+        assertThat(index.match("orders.eu").isEmpty()).isTrue();
+    }
+
+    @Test
+    void removingTheLastSubscriptionPrunesTheTrie() {
+        SubscriptionIndex index = new SubscriptionIndex(0);
+        Counting owner = new Counting(1);
+        Subscription deep = new Subscription(owner, 1, "a.b.c.d", "");
+        Subscription shallow = new Subscription(owner, 2, "a.b", "");
+        index.add(deep);
+        index.add(shallow);
+        assertThat(index.remove(deep)).isTrue();
+        assertThat(index.remove(deep)).isFalse();
+        assertThat(index.match("a.b").plain()).containsExactly(shallow);
+        assertThat(index.match("a.b.c.d").isEmpty()).isTrue();
+    }
+
+    @Test
+    void spreadsQueueGroupMessagesAcrossMembersExactlyOnceEach() {
+        Router router = new Router(64);
+        List<Counting> members = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Counting c = new Counting(i + 10);
+            members.add(c);
+            router.subscribe(new Subscription(c, 1, "jobs.>", "workers"));
+        }
+        Counting plain = new Counting(99);
+        router.subscribe(new Subscription(plain, 1, "jobs.*", ""));
+        int messages = 4000;
+        ByteString body = ByteString.fromString("x");
+        for (int i = 0; i < messages; i++) {
+            assertThat(router.publish(0, false, "jobs.run", "", body)).isEqualTo(2);
+        }
+        int total = 0;
+        for (Counting c : members) {
+            total += c.received;
+            assertThat(c.received).as("every member gets a share").isBetween(messages / 8, messages / 2);
+        }
+        assertThat(total).isEqualTo(messages);
+        assertThat(plain.received).isEqualTo(messages);
+    }
+
+    @Test
+    void limitedSubscriptionStopsAfterItsLastMessage() {
+        Router router = new Router(64);
+        List<Subscription> expired = new ArrayList<>();
+        Map<String, Integer> got = new HashMap<>();
+        Subscriber owner = new Subscriber() {
+            @Override
+            public long id() {
+                return 1;
+            }
+
+            @Override
+            public boolean offer(ByteString frame) {
+                got.merge("n", 1, Integer::sum);
+                return true;
+            }
+
+            @Override
+            public void expired(Subscription subscription) {
+                expired.add(subscription);
+            }
+        };
+        Subscription s = new Subscription(owner, 7, "t", "");
+        router.subscribe(s);
+        s.limitTo(3);
+        for (int i = 0; i < 10; i++) {
+            router.publish(2, false, "t", "", ByteString.fromString("m"));
+        }
+        assertThat(got.get("n")).isEqualTo(3);
+        assertThat(expired).containsExactly(s);
+    }
+
+    private static String randomPattern(Random r) {
+        int n = 1 + r.nextInt(4);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                sb.append('.');
+            }
+            int k = r.nextInt(10);
+            if (k == 0 && i == n - 1) {
+                sb.append('>');
+            } else if (k <= 2) {
+                sb.append('*');
+            } else {
+                sb.append(WORDS[r.nextInt(WORDS.length)]);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String randomTopic(Random r) {
+        int n = 1 + r.nextInt(5);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                sb.append('.');
+            }
+            sb.append(WORDS[r.nextInt(WORDS.length)]);
+        }
+        return sb.toString();
+    }
+}
