@@ -119,11 +119,13 @@ public final class FrameCodec {
         return switch (frame.type()) {
             case CONNECT -> {
                 Connect c = (Connect) frame;
+                checkVersion(c.version());
                 yield 1 + 1 + 4 + stringSize(c.name()) + stringSize(c.clientVersion())
                     + stringSize(c.user()) + stringSize(c.password());
             }
             case CONNECTED -> {
                 Connected c = (Connected) frame;
+                checkVersion(c.version());
                 if (c.servers().size() > 0xFFFF) {
                     throw new IllegalArgumentException("too many server addresses: " + c.servers().size());
                 }
@@ -162,6 +164,12 @@ public final class FrameCodec {
         }
         out.putInt(payload.length);
         out.put(payload);
+    }
+
+    private static void checkVersion(int version) {
+        if (version < 0 || version > 0xFF) {
+            throw new IllegalArgumentException("protocol version " + version + " does not fit in an unsigned byte");
+        }
     }
 
     private static int headersSize(Map<String, String> headers) {

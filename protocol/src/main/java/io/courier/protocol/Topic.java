@@ -43,7 +43,7 @@ public final class Topic {
         for (int i = 0; i <= s.length(); i++) {
             if (i < s.length() && s.charAt(i) != '.') {
                 char c = s.charAt(i);
-                if (c <= ' ' || c == 0x7F || Character.isWhitespace(c)) {
+                if (Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c)) {
                     return what + " '" + s + "' contains whitespace or a control character";
                 }
                 continue;
