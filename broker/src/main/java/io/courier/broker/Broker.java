@@ -60,14 +60,14 @@ public final class Broker implements AutoCloseable {
     }
 
     /**
-     * Starts a broker. {@code config} holds overrides of {@code courier.*} (and {@code pekko.*}) keys; system
-     * properties override it, and the reference defaults fill in the rest.
+     * Starts a broker. {@code config} holds settings of {@code courier.*} (and {@code pekko.*}) keys; what it
+     * leaves out comes from system properties, then {@code application.conf}, then the reference defaults.
      *
      * @throws IllegalArgumentException when a setting is invalid (the message names the key)
      * @throws IllegalStateException when the port cannot be bound
      */
     public static Broker start(Config config) {
-        Config resolved = ConfigFactory.load(config);
+        Config resolved = config.withFallback(ConfigFactory.load()).resolve();
         BrokerSettings settings = BrokerSettings.from(resolved);
         BrokerStats stats = new BrokerStats();
         Router router = new Router(settings.matchCacheSize());

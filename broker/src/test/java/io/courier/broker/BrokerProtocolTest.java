@@ -183,6 +183,11 @@ class BrokerProtocolTest {
             c.sendRaw(ByteBuffer.allocate(5).putInt(1 << 30).put((byte) 3).array());
             assertErrThenClosed(c, ErrorCode.FRAME_TOO_LARGE);
         }
+        try (RawClient c = RawClient.connected(broker.address(), "unsigned")) {
+            // 2^31 reads as a negative int: still "too large", not "malformed".
+            c.sendRaw(ByteBuffer.allocate(5).putInt(0x8000_0000).put((byte) 3).array());
+            assertErrThenClosed(c, ErrorCode.FRAME_TOO_LARGE);
+        }
     }
 
     @Test

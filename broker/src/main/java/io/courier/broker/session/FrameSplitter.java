@@ -34,15 +34,14 @@ final class FrameSplitter {
         while (size - offset >= FrameCodec.LENGTH_BYTES) {
             int length = ((data.apply(offset) & 0xFF) << 24) | ((data.apply(offset + 1) & 0xFF) << 16)
                     | ((data.apply(offset + 2) & 0xFF) << 8) | (data.apply(offset + 3) & 0xFF);
-            if (length < 1) {
+            if (length == 0) {
                 buffer = ByteString.emptyByteString();
-                return new Failure(ErrorCode.MALFORMED_FRAME,
-                        "frame length " + Integer.toUnsignedString(length) + " is invalid: it must be at least 1");
+                return new Failure(ErrorCode.MALFORMED_FRAME, "frame length 0 is invalid: it must be at least 1");
             }
-            if (length > maxFrame) {
+            if (Integer.compareUnsigned(length, maxFrame) > 0) {
                 buffer = ByteString.emptyByteString();
-                return new Failure(ErrorCode.FRAME_TOO_LARGE,
-                        "frame length " + length + " exceeds the maximum of " + maxFrame + " bytes");
+                return new Failure(ErrorCode.FRAME_TOO_LARGE, "frame length " + Integer.toUnsignedString(length)
+                        + " exceeds the maximum of " + maxFrame + " bytes");
             }
             int end = offset + FrameCodec.LENGTH_BYTES + length;
             if (end > size) {

@@ -1,0 +1,86 @@
+package io.courier.client;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A client's link to Courier, kept up across broker restarts: when the link is lost the client reconnects (see
+ * {@link Options}), restores its subscriptions and then sends the publishes it buffered meanwhile. Thread-safe.
+ *
+ * <p>Publishing is asynchronous: {@code publish} encodes the message into the outbound buffer and returns; a writer
+ * thread sends the buffer in large writes. Delivery is at most once: messages the socket had accepted when a link
+ * died may be lost; messages still in the client's buffer are sent on the next link.
+ */
+public interface Connection extends AutoCloseable {
+
+    /**
+     * Publishes {@code payload} to {@code topic}. While connected and the outbound buffer is full this waits for
+     * space, at most 10 s, then throws {@link CourierException}.
+     *
+     * @throws IllegalArgumentException when the topic is invalid or the payload exceeds the broker's max payload
+     * @throws ReconnectBufferFullException while reconnecting, when the reconnect buffer has no room for it
+     * @throws ConnectionClosedException after {@link #close()}
+     */
+    void publish(String topic, byte[] payload);
+
+    void publish(String topic, Map<String, String> headers, byte[] payload);
+
+    /** As {@link #publish(String, byte[])} with a reply topic ({@code null} or empty for none) and headers. */
+    void publish(String topic, String replyTo, Map<String, String> headers, byte[] payload);
+
+    /**
+     * Waits until the broker has read everything published before this call (a PING whose PONG acknowledges all
+     * earlier frames). Called while reconnecting, or when the link is lost before the PONG came, the wait carries
+     * over to the next link and ends once the broker there has read the buffered publishes.
+     *
+     * @throws TimeoutException when the broker has not answered within {@code timeout}
+     * @throws ConnectionClosedException when the connection is or gets closed
+     */
+    void flush(Duration timeout) throws TimeoutException, InterruptedException;
+
+    /**
+     * Subscribes {@code handler} to topics matching {@code pattern}. While reconnecting the subscription is
+     * registered and sent when the link is back.
+     *
+     * @throws IllegalArgumentException when the pattern is invalid
+     * @throws ConnectionClosedException after {@link #close()}
+     */
+    Subscription subscribe(String pattern, MessageHandler handler);
+
+    /** As {@link #subscribe(String, MessageHandler)}, sharing the messages with the other members of {@code queueGroup}. */
+    Subscription subscribe(String pattern, String queueGroup, MessageHandler handler);
+
+    /**
+     * Sends a request and completes with the first reply. Completes exceptionally with {@link NoRespondersException}
+     * when nothing subscribes to {@code topic}, with {@link java.util.concurrent.TimeoutException} after
+     * {@code timeout}, and with the publish failure ({@link ReconnectBufferFullException},
+     * {@link ConnectionClosedException}) when the request could not be sent. Dependent stages run on a dispatch
+     * thread.
+     *
+     * @throws IllegalArgumentException when the topic is invalid
+     */
+    CompletableFuture<Message> request(String topic, byte[] payload, Duration timeout);
+
+    CompletableFuture<Message> request(String topic, Map<String, String> headers, byte[] payload, Duration timeout);
+
+    /** A new unique topic to use as a reply topic ({@code _INBOX.<unique>}). */
+    String newInbox();
+
+    ConnectionStatus status();
+
+    /** The broker of the current link, or {@code null} while not connected. */
+    InetSocketAddress connectedServer();
+
+    /** What the broker said in the last CONNECTED frame. */
+    ServerInfo serverInfo();
+
+    /**
+     * Waits (up to 5 s) until the broker has read what was published, then closes the connection and emits
+     * CLOSED. While reconnecting, buffered publishes are discarded. Idempotent.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,271 @@
+package io.courier.client;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** Immutable settings of a {@link Connection}; made with {@link #builder()}, checked by {@link Builder#build()}. */
+public final class Options {
+
+    public static final String DEFAULT_SERVER = "127.0.0.1:4800";
+
+    private final List<String> servers;
+    private final String name;
+    private final String user;
+    private final String password;
+    private final Duration heartbeatInterval;
+    private final int maxMissedPongs;
+    private final Duration connectTimeout;
+    private final int maxReconnectAttempts;
+    private final Duration reconnectWait;
+    private final Duration reconnectMaxWait;
+    private final long reconnectBufferBytes;
+    private final boolean noEcho;
+    private final int subscriptionPendingLimit;
+    private final ConnectionListener connectionListener;
+    private final List<ServerAddress> addresses;
+
+    private Options(Builder b) {
+        this.servers = List.copyOf(b.servers);
+        this.name = b.name;
+        this.user = b.user;
+        this.password = b.password;
+        this.heartbeatInterval = b.heartbeatInterval;
+        this.maxMissedPongs = b.maxMissedPongs;
+        this.connectTimeout = b.connectTimeout;
+        this.maxReconnectAttempts = b.maxReconnectAttempts;
+        this.reconnectWait = b.reconnectWait;
+        this.reconnectMaxWait = b.reconnectMaxWait;
+        this.reconnectBufferBytes = b.reconnectBufferBytes;
+        this.noEcho = b.noEcho;
+        this.subscriptionPendingLimit = b.subscriptionPendingLimit;
+        this.connectionListener = b.connectionListener;
+        List<ServerAddress> parsed = new ArrayList<>();
+        for (String s : servers) {
+            parsed.add(ServerAddress.parse(s));
+        }
+        this.addresses = List.copyOf(parsed);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Brokers to try, in order ({@code host:port}). */
+    public List<String> servers() {
+        return servers;
+    }
+
+    /** Client name sent in CONNECT, for the broker's logs and monitoring; empty by default. */
+    public String name() {
+        return name;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    /** How often the client PINGs the broker while connected; {@link Duration#ZERO} turns client PINGs off. */
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    /**
+     * How many PINGs may be outstanding at a heartbeat tick before the broker is taken for dead: at a tick with more
+     * than this many unanswered PINGs the client drops the link and reconnects.
+     */
+    public int maxMissedPongs() {
+        return maxMissedPongs;
+    }
+
+    /** Limit for opening the socket and getting CONNECTED back, per server and attempt. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** Reconnect attempts after a lost link before giving up: -1 forever, 0 never reconnect. */
+    public int maxReconnectAttempts() {
+        return maxReconnectAttempts;
+    }
+
+    /** Backoff bound of the first reconnect attempt; it doubles per attempt up to {@link #reconnectMaxWait()}. */
+    public Duration reconnectWait() {
+        return reconnectWait;
+    }
+
+    /** Cap of the reconnect backoff. Each wait is drawn uniformly from zero to the current bound (full jitter). */
+    public Duration reconnectMaxWait() {
+        return reconnectMaxWait;
+    }
+
+    /** Bytes of publishes kept while disconnected; beyond it publish throws {@link ReconnectBufferFullException}. */
+    public long reconnectBufferBytes() {
+        return reconnectBufferBytes;
+    }
+
+    /** Ask the broker not to deliver this connection's own publishes to its subscriptions. */
+    public boolean noEcho() {
+        return noEcho;
+    }
+
+    /** Messages a subscription may hold for its handler before it drops the newest (see {@link Subscription}). */
+    public int subscriptionPendingLimit() {
+        return subscriptionPendingLimit;
+    }
+
+    /** The listener for state events and broker errors; never {@code null} (a no-op one by default). */
+    public ConnectionListener connectionListener() {
+        return connectionListener;
+    }
+
+    List<ServerAddress> addresses() {
+        return addresses;
+    }
+
+    /** Collects settings; every setter checks its argument, {@link #build()} checks how they fit together. */
+    public static final class Builder {
+        private List<String> servers = List.of(DEFAULT_SERVER);
+        private String name = "";
+        private String user = "";
+        private String password = "";
+        private Duration heartbeatInterval = Duration.ofSeconds(5);
+        private int maxMissedPongs = 2;
+        private Duration connectTimeout = Duration.ofSeconds(2);
+        private int maxReconnectAttempts = 60;
+        private Duration reconnectWait = Duration.ofMillis(50);
+        private Duration reconnectMaxWait = Duration.ofSeconds(2);
+        private long reconnectBufferBytes = 8L * 1024 * 1024;
+        private boolean noEcho;
+        private int subscriptionPendingLimit = 65536;
+        private ConnectionListener connectionListener = event -> { };
+
+        private Builder() {
+        }
+
+        public Builder server(String hostPort) {
+            ServerAddress.parse(hostPort);
+            this.servers = List.of(hostPort.trim());
+            return this;
+        }
+
+        public Builder servers(List<String> hostPorts) {
+            Objects.requireNonNull(hostPorts, "servers");
+            if (hostPorts.isEmpty()) {
+                throw new IllegalArgumentException("servers is empty: give at least one host:port");
+            }
+            List<String> copy = new ArrayList<>();
+            for (String s : hostPorts) {
+                ServerAddress.parse(s);
+                copy.add(s.trim());
+            }
+            this.servers = copy;
+            return this;
+        }
+
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        public Builder credentials(String user, String password) {
+            this.user = Objects.requireNonNull(user, "user");
+            this.password = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        public Builder heartbeatInterval(Duration interval) {
+            this.heartbeatInterval = nonNegative(interval, "heartbeatInterval");
+            if (interval.toMillis() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("heartbeatInterval is too long: at most " + Integer.MAX_VALUE + " ms");
+            }
+            return this;
+        }
+
+        public Builder maxMissedPongs(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxMissedPongs must be >= 0, was " + max);
+            }
+            this.maxMissedPongs = max;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        public Builder maxReconnectAttempts(int attempts) {
+            if (attempts < -1) {
+                throw new IllegalArgumentException("maxReconnectAttempts must be -1 (forever), 0 (never) or more, was "
+                        + attempts);
+            }
+            this.maxReconnectAttempts = attempts;
+            return this;
+        }
+
+        public Builder reconnectWait(Duration initial) {
+            this.reconnectWait = nonNegative(initial, "reconnectWait");
+            return this;
+        }
+
+        public Builder reconnectMaxWait(Duration cap) {
+            this.reconnectMaxWait = nonNegative(cap, "reconnectMaxWait");
+            return this;
+        }
+
+        public Builder reconnectBufferBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("reconnectBufferBytes must be >= 0, was " + bytes);
+            }
+            this.reconnectBufferBytes = bytes;
+            return this;
+        }
+
+        public Builder noEcho(boolean noEcho) {
+            this.noEcho = noEcho;
+            return this;
+        }
+
+        public Builder subscriptionPendingLimit(int messages) {
+            if (messages < 1) {
+                throw new IllegalArgumentException("subscriptionPendingLimit must be >= 1, was " + messages);
+            }
+            this.subscriptionPendingLimit = messages;
+            return this;
+        }
+
+        public Builder connectionListener(ConnectionListener listener) {
+            this.connectionListener = Objects.requireNonNull(listener, "connectionListener");
+            return this;
+        }
+
+        public Options build() {
+            if (reconnectMaxWait.compareTo(reconnectWait) < 0) {
+                throw new IllegalArgumentException("reconnectMaxWait (" + reconnectMaxWait
+                        + ") must not be shorter than reconnectWait (" + reconnectWait + ")");
+            }
+            return new Options(this);
+        }
+
+        private static Duration positive(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, was " + d);
+            }
+            return d;
+        }
+
+        private static Duration nonNegative(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(what + " must not be negative, was " + d);
+            }
+            return d;
+        }
+    }
+}

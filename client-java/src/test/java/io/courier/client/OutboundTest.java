@@ -1,0 +1,101 @@
+package io.courier.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.courier.protocol.Frame;
+import io.courier.protocol.FrameDecoder;
+import io.courier.protocol.Ping;
+import io.courier.protocol.Pong;
+import io.courier.protocol.Publish;
+import io.courier.protocol.Subscribe;
+import io.courier.protocol.Unsubscribe;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The outbound buffer on its own: no sockets, links are never opened. */
+class OutboundTest {
+
+    private static final ServerAddress NOWHERE = new ServerAddress("127.0.0.1", 9);
+
+    @Test
+    void lostLinkKeepsOnlyPublishesAndNewLinkGetsSubscriptionsFirstThenCarriedFlush() throws Exception {
+        Outbound outbound = new Outbound(1 << 20);
+        Link first = new Link(NOWHERE);
+        outbound.attach(first, List::of);
+        outbound.publish(new Publish("a", new byte[] {1}));
+        outbound.control(new Subscribe(1, "x.>", ""));
+        outbound.control(Pong.INSTANCE);
+        CompletableFuture<Void> flush = outbound.flushPing();
+        assertThat(outbound.heartbeat(2)).isNull();
+        outbound.publish(new Publish("b", new byte[] {2}));
+
+        outbound.detach(first);
+        assertThat(outbound.status()).isEqualTo(ConnectionStatus.RECONNECTING);
+        assertThat(outbound.control(new Unsubscribe(1, 0))).isFalse();
+        outbound.publish(new Publish("c", new byte[] {3}));
+        assertThat(flush).isNotDone();
+
+        Link second = new Link(NOWHERE);
+        outbound.attach(second, () -> List.of(new Subscribe(1, "x.>", "")));
+        assertThat(decode(outbound.awaitBatch(ByteBuffer.allocate(16)).buffer())).containsExactly(
+                new Subscribe(1, "x.>", ""),
+                new Publish("a", new byte[] {1}),
+                new Publish("b", new byte[] {2}),
+                new Publish("c", new byte[] {3}),
+                Ping.INSTANCE);
+        outbound.pong();
+        assertThat(flush).isCompleted();
+    }
+
+    @Test
+    void reconnectBufferKeepsWhatFitsAndRefusesTheRest() throws Exception {
+        Outbound outbound = new Outbound(100);
+        Link link = new Link(NOWHERE);
+        outbound.attach(link, List::of);
+        for (int i = 0; i < 5; i++) {
+            outbound.publish(new Publish("t", new byte[30])); // 5 + 2+1 + 2 + 2 + 4 + 30 = 46 bytes each
+        }
+        outbound.detach(link); // keeps the first two (92 bytes), drops three
+        assertThatThrownBy(() -> outbound.publish(new Publish("t", new byte[30])))
+                .isInstanceOf(ReconnectBufferFullException.class);
+        assertThatThrownBy(() -> outbound.publish(new Publish("t", new byte[0]))) // 16 bytes: 92 + 16 > 100
+                .isInstanceOf(ReconnectBufferFullException.class);
+        outbound.attach(new Link(NOWHERE), List::of);
+        assertThat(decode(outbound.awaitBatch(ByteBuffer.allocate(16)).buffer()))
+                .containsExactly(new Publish("t", new byte[30]), new Publish("t", new byte[30]));
+    }
+
+    @Test
+    void publishWaitsForSpaceWhileConnectedButGivesUpAfterTheBlockTime() {
+        Outbound outbound = new Outbound(1 << 20, TimeUnit.MILLISECONDS.toNanos(200));
+        outbound.attach(new Link(NOWHERE), List::of);
+        outbound.publish(new Publish("big", new byte[Outbound.CONNECTED_LIMIT])); // alone it is always accepted
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> outbound.publish(new Publish("more", new byte[1])))
+                .isInstanceOf(CourierException.class).hasMessageContaining("outbound buffer space");
+        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
+    }
+
+    @Test
+    void closeFailsWaitersAndRefusesPublishes() {
+        Outbound outbound = new Outbound(1 << 20);
+        outbound.attach(new Link(NOWHERE), List::of);
+        CompletableFuture<Void> flush = outbound.flushPing();
+        outbound.close("test over");
+        assertThat(flush).isCompletedExceptionally();
+        assertThatThrownBy(() -> outbound.publish(new Publish("t", new byte[0])))
+                .isInstanceOf(ConnectionClosedException.class).hasMessageContaining("test over");
+        assertThat(outbound.status()).isEqualTo(ConnectionStatus.CLOSED);
+    }
+
+    private static List<Frame> decode(ByteBuffer written) {
+        List<Frame> frames = new ArrayList<>();
+        assertThat(new FrameDecoder(1 << 20).decode(written.flip(), frames::add)).isNull();
+        return frames;
+    }
+}

@@ -1,0 +1,81 @@
+package io.courier.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class RequestReplyTest {
+
+    private FakeBroker broker;
+    private Connection connection;
+
+    @BeforeEach
+    void connect() throws Exception {
+        broker = FakeBroker.start();
+        connection = Courier.connect(broker.address());
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        connection.close();
+        broker.close();
+    }
+
+    @Test
+    void requestCompletesWithTheReply() throws Exception {
+        connection.subscribe("svc.upper", m -> connection.publish(m.replyTo(), Map.of("served-by", "test"),
+                m.payloadAsString().toUpperCase().getBytes(StandardCharsets.UTF_8)));
+        connection.flush(Duration.ofSeconds(5));
+        Message reply = connection.request("svc.upper", "hello".getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS);
+        assertThat(reply.payloadAsString()).isEqualTo("HELLO");
+        assertThat(reply.headers()).containsEntry("served-by", "test");
+        Message second = connection.request("svc.upper", Map.of(), "again".getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS);
+        assertThat(second.payloadAsString()).isEqualTo("AGAIN");
+    }
+
+    @Test
+    void requestWithoutRespondersFailsWithNoResponders() {
+        CompletableFuture<Message> reply = connection.request("nobody.home", new byte[0], Duration.ofSeconds(5));
+        assertThatThrownBy(() -> reply.get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(NoRespondersException.class)
+                .hasMessageContaining("nobody.home");
+    }
+
+    @Test
+    void requestTimesOutWhenTheResponderStaysSilent() throws Exception {
+        connection.subscribe("svc.silent", m -> { });
+        connection.flush(Duration.ofSeconds(5));
+        CompletableFuture<Message> reply = connection.request("svc.silent", new byte[0], Duration.ofMillis(200));
+        assertThatThrownBy(() -> reply.get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(TimeoutException.class);
+    }
+
+    @Test
+    void newInboxGivesUniqueValidTopics() {
+        Set<String> inboxes = new HashSet<>();
+        for (int i = 0; i < 1000; i++) {
+            String inbox = connection.newInbox();
+            assertThat(inbox).startsWith("_INBOX.");
+            assertThat(io.courier.protocol.Topic.isValidTopic(inbox)).isTrue();
+            inboxes.add(inbox);
+        }
+        assertThat(inboxes).hasSize(1000);
+    }
+}
