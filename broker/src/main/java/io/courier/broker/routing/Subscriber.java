@@ -8,8 +8,11 @@ public interface Subscriber {
     /** Identity of the link, used for echo suppression. */
     long id();
 
-    /** Queues one encoded frame for the client; returns false when the frame was not queued (slow consumer). */
-    boolean offer(ByteString frame);
+    /**
+     * Queues a MSG for subscription {@code sid} whose body after the sid is {@code body} (the publisher's PUB body,
+     * shared by every subscriber); returns false when it was not queued (slow consumer, closing link).
+     */
+    boolean offer(int sid, ByteString body);
 
     /** A subscription of this link delivered its last message ({@code UNSUB} with a maximum) and left the index. */
     void expired(Subscription subscription);

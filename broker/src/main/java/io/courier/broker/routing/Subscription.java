@@ -1,7 +1,5 @@
 package io.courier.broker.routing;
 
-import io.courier.protocol.FrameCodec;
-import io.courier.protocol.FrameType;
 import org.apache.pekko.util.ByteString;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,7 +52,7 @@ public final class Subscription {
 
     /**
      * Sends a message whose MSG body after the sid is {@code body} (the publisher's PUB body, shared by all
-     * subscribers). Returns false when the subscription is used up or the subscriber refused the frame.
+     * subscribers). Returns false when the subscription is used up or the subscriber refused it.
      */
     boolean deliver(ByteString body) {
         boolean last = false;
@@ -65,27 +63,11 @@ public final class Subscription {
             }
             last = left == 0;
         }
-        boolean queued = subscriber.offer(messageFrame(sid, body));
+        boolean queued = subscriber.offer(sid, body);
         if (last) {
             subscriber.expired(this);
         }
         return queued;
-    }
-
-    /** A MSG frame: a 9-byte head with this subscription's sid in front of the shared body. */
-    static ByteString messageFrame(int sid, ByteString body) {
-        byte[] head = new byte[FrameCodec.HEADER_BYTES + 4];
-        int length = 1 + 4 + body.size();
-        head[0] = (byte) (length >>> 24);
-        head[1] = (byte) (length >>> 16);
-        head[2] = (byte) (length >>> 8);
-        head[3] = (byte) length;
-        head[4] = (byte) FrameType.MSG.code();
-        head[5] = (byte) (sid >>> 24);
-        head[6] = (byte) (sid >>> 16);
-        head[7] = (byte) (sid >>> 8);
-        head[8] = (byte) sid;
-        return ByteString.fromArrayUnsafe(head).concat(body);
     }
 
     @Override

@@ -2,16 +2,15 @@ package io.courier.broker.session;
 
 import io.courier.broker.BrokerSettings.SlowConsumerPolicy;
 import io.courier.broker.BrokerStats;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.util.ByteString;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A connection's outbound queue, bounded in bytes. Any publisher thread may offer frames; the connection's TCP
- * stream drains them (and the stage concatenates queued frames into large socket writes).
+ * A connection's outbound queue, bounded in bytes. Publishers' threads offer frames here directly (no actor
+ * message); the connection's {@link OutboxSource} drains everything queued into one buffer per socket write.
  *
  * <p>Messages that would push the pending bytes over the limit meet the slow-consumer policy: under
  * {@code disconnect} the owner is told once and closes the link; under {@code drop} they are counted and the owner
@@ -25,49 +24,60 @@ final class Outbox {
         void overflowed();
     }
 
-    private final BoundedSourceQueue<ByteString> queue;
-    private final AtomicLong pending;
+    /** A MSG to write: the subscription's sid in front of the publisher's shared PUB body. */
+    record Delivery(int sid, ByteString body) { }
+
+    /** What the source is told through its wake-up callback. */
+    sealed interface Signal permits Wake, Abort { }
+
+    enum Wake implements Signal { INSTANCE }
+
+    record Abort(Throwable reason) implements Signal { }
+
+    private final ConcurrentLinkedQueue<Object> frames = new ConcurrentLinkedQueue<>();
+    private final AtomicLong pending = new AtomicLong();
     private final long maxPending;
     private final SlowConsumerPolicy policy;
     private final BrokerStats stats;
     private final OverflowListener listener;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicBoolean overflowed = new AtomicBoolean();
+    /** True while the source waits for frames; whoever flips it back wakes the source. */
+    private final AtomicBoolean sourceWaiting = new AtomicBoolean();
+    private volatile java.util.function.Consumer<Signal> signal;
+    private volatile boolean completing;
 
-    Outbox(BoundedSourceQueue<ByteString> queue, AtomicLong pending, long maxPending, SlowConsumerPolicy policy,
-           BrokerStats stats, OverflowListener listener) {
-        this.queue = queue;
-        this.pending = pending;
+    Outbox(long maxPending, SlowConsumerPolicy policy, BrokerStats stats, OverflowListener listener) {
         this.maxPending = maxPending;
         this.policy = policy;
         this.stats = stats;
         this.listener = listener;
     }
 
-    /** Queues a message frame under the byte limit and the slow-consumer policy. */
-    boolean offerMessage(ByteString frame) {
-        if (overflowed.get()) {
+    /** Queues a MSG under the byte limit and the slow-consumer policy. */
+    boolean offerMessage(int sid, ByteString body) {
+        if (overflowed.get() || completing) {
             return false;
         }
-        int size = frame.size();
+        int size = OutboxSource.messageSize(body);
         if (pending.addAndGet(size) > maxPending) {
             pending.addAndGet(-size);
             overflow();
             return false;
         }
-        if (queue.offer(frame) != QueueOfferResult.enqueued()) {
-            pending.addAndGet(-size);
-            return false;
-        }
+        frames.add(new Delivery(sid, body));
+        wake();
         return true;
     }
 
-    /** Queues a control frame regardless of the byte limit. */
+    /** Queues an encoded control frame regardless of the byte limit. */
     void offerControl(ByteString frame) {
-        pending.addAndGet(frame.size());
-        if (queue.offer(frame) != QueueOfferResult.enqueued()) {
-            pending.addAndGet(-frame.size());
+        if (completing) {
+            return;
         }
+        pending.addAndGet(frame.size());
+        frames.add(frame);
+        wake();
     }
 
     /** Messages dropped since the last call (drop policy). */
@@ -75,19 +85,57 @@ final class Outbox {
         return dropped.getAndSet(0);
     }
 
-    long pendingBytes() {
-        return pending.get();
-    }
-
-    /** Flush what is queued, then end the stream (which closes the socket). */
+    /** Flush what is queued, then end the stream (which closes the socket). Later offers are ignored. */
     void complete() {
-        queue.complete();
+        completing = true;
+        wake();
     }
 
     /** End the stream now, discarding what is queued. */
     void abort(Throwable reason) {
-        if (!queue.isCompleted()) {
-            queue.fail(reason);
+        completing = true;
+        java.util.function.Consumer<Signal> s = signal;
+        if (s != null) {
+            s.accept(new Abort(reason));
+        }
+    }
+
+    // ------------------------------------------------------------------ the source's side
+
+    void attach(java.util.function.Consumer<Signal> signal) {
+        this.signal = signal;
+    }
+
+    Object poll() {
+        return frames.poll();
+    }
+
+    void released(long bytes) {
+        pending.addAndGet(-bytes);
+    }
+
+    boolean isCompleting() {
+        return completing;
+    }
+
+    /**
+     * The source has nothing to send and waits. Returns true when frames (or completion) arrived meanwhile and the
+     * source should drain again itself instead of waiting for a wake-up.
+     */
+    boolean park() {
+        sourceWaiting.set(true);
+        if ((!frames.isEmpty() || completing) && sourceWaiting.compareAndSet(true, false)) {
+            return true;
+        }
+        return false;
+    }
+
+    private void wake() {
+        if (sourceWaiting.get() && sourceWaiting.compareAndSet(true, false)) {
+            java.util.function.Consumer<Signal> s = signal;
+            if (s != null) {
+                s.accept(Wake.INSTANCE);
+            }
         }
     }
 

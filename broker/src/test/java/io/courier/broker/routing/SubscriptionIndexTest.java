@@ -33,7 +33,7 @@ class SubscriptionIndexTest {
         }
 
         @Override
-        public boolean offer(ByteString frame) {
+        public boolean offer(int sid, ByteString body) {
             received++;
             return true;
         }
@@ -143,7 +143,7 @@ class SubscriptionIndexTest {
             }
 
             @Override
-            public boolean offer(ByteString frame) {
+            public boolean offer(int sid, ByteString body) {
                 got.merge("n", 1, Integer::sum);
                 return true;
             }
