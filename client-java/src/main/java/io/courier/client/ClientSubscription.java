@@ -1,19 +1,24 @@
 package io.courier.client;
 
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A subscription and its delivery queue. The reader thread {@link #offer}s messages; a task on the shared dispatch
  * pool drains them into the handler one at a time, so a slow handler delays only its own subscription. See
- * {@link Subscription} for the overflow policy.
+ * {@link Subscription} for the overflow policy. The client's own request inbox is the one subscription whose handler
+ * runs on the reader thread itself ({@code onReader}): it only completes futures.
  */
 final class ClientSubscription implements Subscription, Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSubscription.class);
+    private static final int INITIAL_COLLECT = 16;
+    /** Most messages handed over as one chunk, so that a long read does not hold back the first ones. */
+    private static final int MAX_COLLECT = 256;
 
     /** What the connection does for a subscription: tell the broker, update the registry. */
     interface Owner {
@@ -27,9 +32,12 @@ final class ClientSubscription implements Subscription, Runnable {
     private final String queueGroup;
     private final MessageHandler handler;
     private final int pendingLimit;
+    private final boolean onReader;
     private final Owner owner;
-    private final ConcurrentLinkedQueue<Message> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger queued = new AtomicInteger();
+    /** Chunks of messages for the handler, one per read (at most {@link #MAX_COLLECT} each). */
+    private final ConcurrentLinkedQueue<Message[]> queue = new ConcurrentLinkedQueue<>();
+    /** Messages the drain took from the queue so far; written by the drain only. */
+    private final AtomicLong taken = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean cancelled = new AtomicBoolean();
     /** Arrivals counted against {@link #max}; written by the reader thread only. */
@@ -40,14 +48,21 @@ final class ClientSubscription implements Subscription, Runnable {
     private volatile long delivered;
     private volatile long dropped;
     private volatile boolean overflowing;
+    // Reader thread only: messages accepted so far, what is collected for the next hand-over, and how many more may
+    // be accepted before the count waiting for the handler is checked again (accepted - taken vs pendingLimit).
+    private long accepted;
+    private Message[] collected;
+    private int collectedCount;
+    private int room;
 
     ClientSubscription(int sid, String pattern, String queueGroup, MessageHandler handler, int pendingLimit,
-                       Owner owner) {
+                       boolean onReader, Owner owner) {
         this.sid = sid;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
         this.handler = handler;
         this.pendingLimit = pendingLimit;
+        this.onReader = onReader;
         this.owner = owner;
     }
 
@@ -115,10 +130,11 @@ final class ClientSubscription implements Subscription, Runnable {
     }
 
     /**
-     * Reader thread: queues a message for the handler (or drops it when the queue is full). Returns true when this
-     * arrival reached the {@link #unsubscribeAfter} limit, so the caller removes the subscription.
+     * Reader thread: takes a message for the handler (or drops it when {@code pendingLimit} messages already wait).
+     * Taken messages collect until {@link #handOver()}. Returns true when this arrival reached the
+     * {@link #unsubscribeAfter} limit, so the caller removes the subscription.
      */
-    boolean offer(io.courier.protocol.Message frame) {
+    boolean offer(Message message) {
         if (!isActive()) {
             return false;
         }
@@ -129,52 +145,98 @@ final class ClientSubscription implements Subscription, Runnable {
         if (reachedLimit) {
             exhausted = true;
         }
-        if (queued.get() >= pendingLimit) {
-            dropped++;
-            if (!overflowing) {
-                overflowing = true;
-                log.warn("subscription {} on '{}' is dropping messages: {} are waiting for its handler "
-                        + "(subscriptionPendingLimit)", sid, pattern, pendingLimit);
-            }
+        if (onReader) {
+            handle(message);
             return reachedLimit;
         }
-        queued.incrementAndGet();
-        queue.add(new Message(frame.topic(), frame.replyTo(), frame.headers(), frame.payload()));
-        if (scheduled.compareAndSet(false, true)) {
-            Dispatch.pool().execute(this);
+        if (room == 0) {
+            room = (int) Math.max(0, pendingLimit - (accepted - taken.get()));
+            if (room == 0) {
+                drop();
+                return reachedLimit;
+            }
+        }
+        room--;
+        accepted++;
+        if (collected == null) {
+            collected = new Message[INITIAL_COLLECT];
+        } else if (collectedCount == collected.length) {
+            collected = Arrays.copyOf(collected, collected.length * 2);
+        }
+        collected[collectedCount++] = message;
+        if (collectedCount == MAX_COLLECT) {
+            handOver();
         }
         return reachedLimit;
+    }
+
+    /** Reader thread: whether messages taken by {@link #offer} wait for {@link #handOver()}. */
+    boolean holdsMessages() {
+        return collectedCount > 0;
+    }
+
+    /**
+     * Reader thread: queues the collected messages for the handler as one chunk and makes sure a drain task runs: one
+     * queue operation and at most one dispatch per read, however many messages it brought.
+     */
+    void handOver() {
+        if (collectedCount == 0) {
+            return;
+        }
+        queue.add(Arrays.copyOf(collected, collectedCount));
+        Arrays.fill(collected, 0, collectedCount, null);
+        collectedCount = 0;
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+            Dispatch.pool().execute(this);
+        }
+    }
+
+    private void drop() {
+        dropped++;
+        if (!overflowing) {
+            overflowing = true;
+            log.warn("subscription {} on '{}' is dropping messages: {} are waiting for its handler "
+                    + "(subscriptionPendingLimit)", sid, pattern, pendingLimit);
+        }
     }
 
     /** Drains the queue into the handler; runs on the dispatch pool, never twice at once. */
     @Override
     public void run() {
-        try {
-            while (true) {
-                Message message = queue.poll();
-                if (message == null) {
-                    overflowing = false;
-                    scheduled.set(false);
-                    if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
-                        return;
-                    }
-                    continue;
+        while (true) {
+            Message[] chunk = queue.poll();
+            if (chunk == null) {
+                overflowing = false;
+                scheduled.set(false);
+                if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
+                    return;
                 }
-                queued.decrementAndGet();
-                if (cancelled.get()) {
-                    continue;
-                }
-                try {
-                    handler.onMessage(message);
-                } catch (Exception e) {
-                    log.warn("handler of subscription {} on '{}' threw on a message from '{}'; continuing",
-                            sid, pattern, message.topic(), e);
-                }
-                delivered++;
+                continue;
             }
-        } catch (Error e) {
-            scheduled.set(false);
-            throw e;
+            int i = 0;
+            try {
+                while (i < chunk.length) {
+                    Message message = chunk[i++];
+                    taken.lazySet(taken.get() + 1);
+                    if (!cancelled.get()) {
+                        handle(message);
+                    }
+                }
+            } catch (Error e) {
+                taken.lazySet(taken.get() + chunk.length - i); // the rest of the chunk is lost with the task
+                scheduled.set(false);
+                throw e;
+            }
         }
+    }
+
+    private void handle(Message message) {
+        try {
+            handler.onMessage(message);
+        } catch (Exception e) {
+            log.warn("handler of subscription {} on '{}' threw on a message from '{}'; continuing",
+                    sid, pattern, message.topic(), e);
+        }
+        delivered++;
     }
 }

@@ -4,7 +4,6 @@ import io.courier.protocol.Connect;
 import io.courier.protocol.Connected;
 import io.courier.protocol.ErrorCode;
 import io.courier.protocol.FrameCodec;
-import io.courier.protocol.Publish;
 import io.courier.protocol.Subscribe;
 import io.courier.protocol.Topic;
 import io.courier.protocol.Unsubscribe;
@@ -31,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link Connection} implementation: the public operations, and the link life cycle (first connect, loss,
  * reconnect with backoff, close). Threads: a reader ({@link Reader}) and a writer ({@link Writer}) per connection;
- * handlers, listener calls and request completions on the shared {@link Dispatch} pool; heartbeats on its timer.
+ * handlers and listener calls on the shared {@link Dispatch} pool; request replies completed on the reader;
+ * heartbeats and request timeouts on the timer.
  */
 final class CourierConnection implements Connection, ClientSubscription.Owner {
 
@@ -42,6 +42,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
     private final Outbound outbound;
     private final Subscriptions subscriptions = new Subscriptions();
     private final Requests requests = new Requests(this);
+    private final PublishEncoder encoder = new PublishEncoder();
     private final Executor events = new Dispatch.SerialExecutor();
     private final List<ServerAddress> servers;
     private final AtomicInteger nextSid = new AtomicInteger();
@@ -118,21 +119,38 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
 
     @Override
     public void publish(String topic, String replyTo, Map<String, String> headers, byte[] payload) {
-        String invalid = Topic.invalidTopicReason(topic);
-        if (invalid != null) {
-            throw new IllegalArgumentException(invalid);
+        byte[] reply;
+        if (replyTo == null || replyTo.isEmpty()) {
+            reply = PublishEncoder.EMPTY_FIELD;
+        } else {
+            try {
+                reply = encoder.topic(replyTo);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid replyTo: " + e.getMessage());
+            }
         }
-        String reply = replyTo == null ? "" : replyTo;
-        if (!reply.isEmpty() && (invalid = Topic.invalidTopicReason(reply)) != null) {
-            throw new IllegalArgumentException("invalid replyTo: " + invalid);
-        }
+        publishEncoded(topicField(topic), reply, headers, payload);
+    }
+
+    /**
+     * {@code topic} checked and in wire form.
+     *
+     * @throws IllegalArgumentException when it is not a valid topic
+     */
+    byte[] topicField(String topic) {
+        return encoder.topic(topic);
+    }
+
+    /** Publishes with the topic and reply topic already in wire form ({@link #topicField}, {@link PublishEncoder}). */
+    void publishEncoded(byte[] topic, byte[] replyTo, Map<String, String> headers, byte[] payload) {
         Objects.requireNonNull(payload, "payload");
         ServerInfo info = serverInfo;
         if (info != null && info.maxPayload() > 0 && payload.length > info.maxPayload()) {
             throw new IllegalArgumentException("payload of " + payload.length + " bytes exceeds the broker's max payload of "
                     + info.maxPayload() + " bytes");
         }
-        outbound.publish(new Publish(topic, reply, headers, payload));
+        byte[] headerBlock = headers == null ? PublishEncoder.NO_HEADERS : PublishEncoder.headers(headers);
+        outbound.publish(topic, replyTo, headerBlock, payload);
     }
 
     @Override
@@ -159,6 +177,18 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
 
     @Override
     public Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
+        return subscribe(pattern, queueGroup, handler, false);
+    }
+
+    /**
+     * A subscription whose handler runs on the reader thread, as each message is read: for the client's own short,
+     * non-blocking handlers only (request replies), never for user code.
+     */
+    Subscription subscribeOnReader(String pattern, MessageHandler handler) {
+        return subscribe(pattern, "", handler, true);
+    }
+
+    private Subscription subscribe(String pattern, String queueGroup, MessageHandler handler, boolean onReader) {
         String invalid = Topic.invalidPatternReason(pattern);
         if (invalid != null) {
             throw new IllegalArgumentException(invalid);
@@ -172,7 +202,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         }
         Objects.requireNonNull(handler, "handler");
         ClientSubscription subscription = new ClientSubscription(nextSid.incrementAndGet(), pattern, group, handler,
-                options.subscriptionPendingLimit(), this);
+                options.subscriptionPendingLimit(), onReader, this);
         boolean open = outbound.update(() -> {
             subscriptions.add(subscription);
             return new Subscribe(subscription.sid(), pattern, group);

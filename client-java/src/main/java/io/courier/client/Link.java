@@ -5,17 +5,20 @@ import io.courier.protocol.Connected;
 import io.courier.protocol.Err;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
-import io.courier.protocol.FrameDecoder;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,23 +28,35 @@ import java.util.function.Consumer;
 
 /**
  * One TCP link to one broker: opens the socket, does the CONNECT handshake, then reads frames (reader thread) and
- * writes batches (writer thread). A link is used once; a reconnect makes a new one.
+ * writes batches (whoever holds {@link Outbound}'s write token). A link is used once; a reconnect makes a new one.
+ *
+ * <p>The socket is non-blocking, so a publishing thread can hand the socket what it takes and leave the rest to the
+ * writer thread without ever blocking in a syscall (and, unlike a blocking channel, a non-blocking one is not
+ * closed when a writing thread is interrupted). The reader and the writer each wait on their own selector.
  */
 final class Link {
 
     /** Largest inbound frame accepted; far above any sane max payload, it only guards against a corrupt stream. */
     static final int MAX_INBOUND_FRAME = 256 * 1024 * 1024;
-    private static final int READ_BUFFER_BYTES = 64 * 1024;
+    private static final int READ_BUFFER_BYTES = Integer.getInteger("cj.readbuf", 256 * 1024);
+    /**
+     * Most bytes handed to one socket write: the JDK copies a heap buffer's remaining bytes into a native buffer on
+     * every write, so a big batch the socket takes in parts would otherwise be copied again for each part.
+     */
+    static final boolean SELECT_EARLY = !Boolean.getBoolean("cj.noselectearly");
+    private static final int WRITE_CHUNK_BYTES = 256 * 1024;
+    /** Readiness is checked again by the read or write that follows; the selectors only wait. */
+    private static final Consumer<SelectionKey> IGNORE = key -> { };
 
     private final ServerAddress server;
-    private final Socket socket = new Socket();
-    private final FrameDecoder decoder = new FrameDecoder(MAX_INBOUND_FRAME);
-    private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
     private final List<Frame> early = new ArrayList<>();
+    private InboundDecoder decoder;
     private volatile InetSocketAddress address;
     private volatile String abortReason;
-    private InputStream in;
-    private OutputStream out;
+    private volatile SocketChannel channel;
+    private volatile Selector readSelector;
+    private volatile Selector writeSelector;
+    private volatile boolean closed;
 
     Link(ServerAddress server) {
         this.server = server;
@@ -65,30 +80,52 @@ final class Link {
     Connected handshake(Connect connect, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         address = server.resolve();
-        socket.setTcpNoDelay(true);
-        socket.connect(address, (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
-        in = socket.getInputStream();
-        out = socket.getOutputStream();
-        out.write(FrameCodec.encode(connect));
+        open();
+        SocketChannel ch = channel;
+        ch.configureBlocking(false);
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        SelectionKey readKey = ch.register(readSelector, SelectionKey.OP_CONNECT);
+        if (!ch.connect(address)) {
+            while (!ch.finishConnect()) {
+                if (!awaitUntil(readSelector, deadline)) {
+                    throw new SocketTimeoutException("connect timed out");
+                }
+            }
+        }
+        readKey.interestOps(SelectionKey.OP_READ);
+        ch.register(writeSelector, SelectionKey.OP_WRITE);
+        String noAnswer = "no CONNECTED within " + timeout.toMillis() + " ms";
+        ByteBuffer hello = ByteBuffer.wrap(FrameCodec.encode(connect));
+        while (hello.hasRemaining()) {
+            if (ch.write(hello) == 0 && !awaitUntil(writeSelector, deadline)) {
+                throw new SocketTimeoutException(noAnswer);
+            }
+        }
+        decoder = new InboundDecoder(READ_BUFFER_BYTES, MAX_INBOUND_FRAME);
+        InboundDecoder.Sink keep = new InboundDecoder.Sink() {
+            @Override
+            public void message(int sid, Message m) { // none can come before a SUB; kept as a frame all the same
+                early.add(new io.courier.protocol.Message(sid, m.topic(), m.replyTo(), m.headers(), m.payload()));
+            }
+
+            @Override
+            public void frame(Frame frame) {
+                early.add(frame);
+            }
+        };
         Connected connected = null;
         while (connected == null) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new SocketTimeoutException("no CONNECTED within " + timeout.toMillis() + " ms");
-            }
-            socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-            int n;
-            try {
-                n = in.read(readBuffer.array());
-            } catch (SocketTimeoutException e) {
-                throw new SocketTimeoutException("no CONNECTED within " + timeout.toMillis() + " ms");
-            }
+            int n = ch.read(decoder.buffer());
             if (n < 0) {
                 throw new EOFException("server closed the connection before answering CONNECT");
             }
-            readBuffer.position(0).limit(n);
-            FrameCodec.Decoded.Failure failure = decoder.decode(readBuffer, early::add);
-            readBuffer.clear();
+            if (n == 0) {
+                if (!awaitUntil(readSelector, deadline)) {
+                    throw new SocketTimeoutException(noAnswer);
+                }
+                continue;
+            }
+            FrameCodec.Decoded.Failure failure = decoder.decode(keep);
             if (failure != null) {
                 throw new IOException("malformed data from server: " + failure.reason());
             }
@@ -108,30 +145,47 @@ final class Link {
             throw new IOException("server speaks protocol version " + connected.version() + ", this client speaks "
                     + FrameCodec.VERSION);
         }
-        socket.setSoTimeout(0);
         return connected;
     }
 
+    private synchronized void open() throws IOException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+        readSelector = Selector.open();
+        writeSelector = Selector.open();
+        channel = SocketChannel.open();
+    }
+
     /**
-     * Reads and decodes frames into {@code sink} until the link fails, then returns why. Reader thread only.
+     * Reads and decodes frames into {@code sink} until the link fails, then returns why. Reader thread only. All
+     * frames of a read are decoded before the next read; a read that did not fill the buffer drained the socket, so
+     * the next step is to wait rather than to read again.
      */
-    String readLoop(Consumer<Frame> sink) {
+    String readLoop(InboundDecoder.Sink sink) {
         for (Frame f : early) {
-            sink.accept(f);
+            sink.frame(f);
         }
         early.clear();
-        byte[] array = readBuffer.array();
+        sink.endOfRead();
+        SocketChannel ch = channel;
         try {
             while (abortReason == null) {
-                int n = in.read(array);
+                ByteBuffer buffer = decoder.buffer();
+                int room = buffer.remaining();
+                int n = ch.read(buffer);
                 if (n < 0) {
                     return abortReason != null ? abortReason : "server closed the connection";
                 }
-                readBuffer.position(0).limit(n);
-                FrameCodec.Decoded.Failure failure = decoder.decode(readBuffer, sink);
-                readBuffer.clear();
-                if (failure != null) {
-                    abort("malformed data from server: " + failure.code() + ": " + failure.reason());
+                if (n > 0) {
+                    FrameCodec.Decoded.Failure failure = decoder.decode(sink);
+                    sink.endOfRead();
+                    if (failure != null) {
+                        abort("malformed data from server: " + failure.code() + ": " + failure.reason());
+                    }
+                }
+                if ((n == 0 || (SELECT_EARLY && n < room)) && abortReason == null) {
+                    await(readSelector);
                 }
             }
             return abortReason;
@@ -140,10 +194,64 @@ final class Link {
         }
     }
 
-    /** Writes all of {@code buffer} (heap buffer, position to limit). Writer thread only. */
-    void write(ByteBuffer buffer) throws IOException {
-        out.write(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
-        buffer.position(buffer.limit());
+    /**
+     * One non-blocking write of {@code buffer} (position to limit): the socket takes what fits and the position moves
+     * past it. Called by the holder of {@link Outbound}'s write token only.
+     */
+    void writeSome(ByteBuffer buffer) throws IOException {
+        SocketChannel ch = channel;
+        if (ch == null) {
+            throw new ClosedChannelException();
+        }
+        ch.write(buffer);
+    }
+
+    /** Writes all of {@code buffer}, waiting while the socket is full. Writer thread only. */
+    void writeFully(ByteBuffer buffer) throws IOException {
+        SocketChannel ch = channel;
+        if (ch == null) {
+            throw new ClosedChannelException();
+        }
+        int end = buffer.limit();
+        try {
+            while (buffer.position() < end) {
+                buffer.limit(Math.min(end, buffer.position() + WRITE_CHUNK_BYTES));
+                if (ch.write(buffer) == 0) {
+                    await(writeSelector);
+                    if (abortReason != null) {
+                        throw new IOException(abortReason);
+                    }
+                }
+            }
+        } finally {
+            buffer.limit(end);
+        }
+    }
+
+    /** Waits until the selector's one channel is ready (or the selector is woken because the link is closing). */
+    private static void await(Selector selector) throws IOException {
+        try {
+            selector.select(IGNORE);
+        } catch (ClosedSelectorException e) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /** As {@link #await} but gives up at {@code deadline} (returns false); for the handshake, on any thread. */
+    private static boolean awaitUntil(Selector selector, long deadline) throws IOException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            return false;
+        }
+        try {
+            selector.select(IGNORE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (ClosedSelectorException e) {
+            throw new ClosedChannelException();
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedIOException("interrupted while connecting");
+        }
+        return true;
     }
 
     /** Ends the link for {@code reason} (the first reason given wins); the reader then reports it. */
@@ -155,14 +263,28 @@ final class Link {
     }
 
     boolean aborted() {
-        return abortReason != null || socket.isClosed();
+        return abortReason != null || closed;
     }
 
-    void close() {
+    /** Closes the socket and wakes the reader and writer if they wait on it. Idempotent, any thread. */
+    synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeQuietly(channel);
+        closeQuietly(readSelector);
+        closeQuietly(writeSelector);
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        if (c == null) {
+            return;
+        }
         try {
-            socket.close();
+            c.close();
         } catch (IOException e) {
-            // Closing a socket that failed already: nothing left to release or report.
+            // Closing what failed already: nothing left to release or report.
         }
     }
 
@@ -177,6 +299,9 @@ final class Link {
         }
         if (e instanceof UnknownHostException) {
             return message.startsWith("unknown host") ? message : "unknown host " + message;
+        }
+        if (e instanceof ClosedChannelException) {
+            return "connection closed";
         }
         if (message.isEmpty()) {
             return e.getClass().getSimpleName();

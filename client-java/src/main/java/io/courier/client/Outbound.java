@@ -4,7 +4,7 @@ import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.Ping;
-import io.courier.protocol.Publish;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -21,9 +21,13 @@ import org.slf4j.LoggerFactory;
  * The connection's outbound byte buffer and the state that must change atomically with it: which link it drains to
  * (none while reconnecting), the FIFO of PINGs waiting for their PONG, and the connection status.
  *
- * <p>Callers encode frames straight into {@code pending} under a short lock; the writer thread swaps {@code pending}
- * for an empty buffer and writes the full one in a single socket write, so many frames share one syscall and no
- * thread handoff happens per message.
+ * <p>Callers encode frames straight into {@code pending} under a short lock. Bytes leave in batches: whoever holds
+ * the write token takes all of {@code pending} (swapping in the spare buffer) and writes it, so many frames share
+ * one syscall; one token means batches go out whole and in order. Usually the writer thread holds it. But a frame
+ * queued on an idle link (nothing pending, no batch out, the writer parked, no write for {@link #DIRECT_QUIET_NANOS})
+ * is written by the calling thread itself, with one non-blocking write: a lone request or reply then costs no
+ * thread wake-up. What the socket does not take at once is handed to the writer, which finishes it before anything
+ * newer. Frames that follow closely behind a write are left to the writer, so back-to-back publishes still coalesce.
  *
  * <p>Limits: while connected, a publish waits (up to {@link #PUBLISH_BLOCK_NANOS}, 10 s) while more than
  * {@link #CONNECTED_LIMIT} bytes are unsent; while reconnecting, publishes are kept up to the reconnect buffer size
@@ -38,6 +42,12 @@ final class Outbound {
     /** Unsent bytes above which a publish waits while connected. */
     static final int CONNECTED_LIMIT = 2 * 1024 * 1024;
     static final long PUBLISH_BLOCK_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** A caller writes its own frame only when no write ended during this time: a lone frame, not a stream. */
+    static final long DIRECT_QUIET_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
+    /** Largest frame a caller writes itself; bigger ones go to the writer (the JDK caches a native copy per thread). */
+    static final int DIRECT_MAX_BYTES = 64 * 1024;
+    /** A buffer grown past this by a burst is dropped after use rather than kept as the spare. */
+    private static final int SHRINK_ABOVE = 4 * 1024 * 1024;
     /** FIFO entry of a heartbeat PING: nobody waits for its PONG. */
     private static final CompletableFuture<Void> HEARTBEAT = new CompletableFuture<>();
     private static final int PING_BYTES = FrameCodec.encodedSize(Ping.INSTANCE);
@@ -51,7 +61,15 @@ final class Outbound {
     /** Flush waiters whose PING was lost with a link or never sent: each gets a PING on the next link. */
     private final List<CompletableFuture<Void>> carriedFlushes = new ArrayList<>();
     private ByteBuffer pending = ByteBuffer.allocate(INITIAL_CAPACITY);
+    /** The empty buffer that replaces {@code pending} when a batch is taken; null while both are out. */
+    private ByteBuffer spare = ByteBuffer.allocate(INITIAL_CAPACITY);
+    /** The write token is out: a batch is being written (by a caller or the writer). */
+    private boolean writing;
+    /** A caller's batch the socket took only in part; the writer finishes it before taking {@code pending}. */
+    private Batch handoff;
     private boolean writerParked;
+    /** When the last batch was written ({@link System#nanoTime()}). */
+    private long lastWriteEnd;
     private boolean closed;
     private String closedReason;
     private int heartbeatsOutstanding;
@@ -65,6 +83,7 @@ final class Outbound {
     Outbound(long reconnectLimit, long publishBlockNanos) {
         this.reconnectLimit = reconnectLimit;
         this.publishBlockNanos = publishBlockNanos;
+        this.lastWriteEnd = System.nanoTime() - DIRECT_QUIET_NANOS;
     }
 
     ConnectionStatus status() {
@@ -76,9 +95,13 @@ final class Outbound {
         return link;
     }
 
-    /** Queues a PUB; see the class comment for when it waits or refuses. */
-    void publish(Publish frame) {
-        int size = FrameCodec.encodedSize(frame);
+    /**
+     * Queues a PUB from its parts in wire form (see {@link PublishEncoder}); see the class comment for when it waits
+     * or refuses.
+     */
+    void publish(byte[] topic, byte[] replyTo, byte[] headers, byte[] payload) {
+        int size = PublishEncoder.size(topic, replyTo, headers, payload);
+        Batch direct;
         lock.lock();
         try {
             long nanos = publishBlockNanos;
@@ -110,24 +133,30 @@ final class Outbound {
                     throw new CourierException("interrupted while waiting for outbound buffer space", e);
                 }
             }
-            append(frame, size);
+            boolean wasEmpty = pending.position() == 0;
+            ensureRoom(size);
+            PublishEncoder.encode(pending, size, topic, replyTo, headers, payload);
+            direct = dispatch(wasEmpty, size);
         } finally {
             lock.unlock();
         }
+        writeDirect(direct);
     }
 
     /** Queues a control frame when connected; while reconnecting drops it and returns false. */
     boolean control(Frame frame) {
+        Batch direct;
         lock.lock();
         try {
             if (closed || link == null) {
                 return false;
             }
-            append(frame, FrameCodec.encodedSize(frame));
-            return true;
+            direct = enqueue(frame, FrameCodec.encodedSize(frame));
         } finally {
             lock.unlock();
         }
+        writeDirect(direct);
+        return true;
     }
 
     /**
@@ -135,6 +164,7 @@ final class Outbound {
      * it returns, if any, when connected. Returns false, without running {@code change}, once closed.
      */
     boolean update(Supplier<Frame> change) {
+        Batch direct = null;
         lock.lock();
         try {
             if (closed) {
@@ -142,17 +172,19 @@ final class Outbound {
             }
             Frame frame = change.get();
             if (frame != null && link != null) {
-                append(frame, FrameCodec.encodedSize(frame));
+                direct = enqueue(frame, FrameCodec.encodedSize(frame));
             }
-            return true;
         } finally {
             lock.unlock();
         }
+        writeDirect(direct);
+        return true;
     }
 
     /** Queues a PING for {@code flush}; the future completes at its PONG, or fails when the connection closes. */
     CompletableFuture<Void> flushPing() {
         CompletableFuture<Void> waiter = new CompletableFuture<>();
+        Batch direct = null;
         lock.lock();
         try {
             if (closed) {
@@ -160,12 +192,13 @@ final class Outbound {
             } else if (link == null) {
                 carriedFlushes.add(waiter);
             } else {
-                append(Ping.INSTANCE, PING_BYTES);
                 pongWaiters.add(waiter);
+                direct = enqueue(Ping.INSTANCE, PING_BYTES);
             }
         } finally {
             lock.unlock();
         }
+        writeDirect(direct);
         return waiter;
     }
 
@@ -191,6 +224,7 @@ final class Outbound {
      * the link, which the caller aborts. Returns {@code null} otherwise.
      */
     Link heartbeat(int maxMissed) {
+        Batch direct;
         lock.lock();
         try {
             if (closed || link == null) {
@@ -199,13 +233,14 @@ final class Outbound {
             if (heartbeatsOutstanding > maxMissed) {
                 return link;
             }
-            append(Ping.INSTANCE, PING_BYTES);
             pongWaiters.add(HEARTBEAT);
             heartbeatsOutstanding++;
-            return null;
+            direct = enqueue(Ping.INSTANCE, PING_BYTES);
         } finally {
             lock.unlock();
         }
+        writeDirect(direct);
+        return null;
     }
 
     /**
@@ -240,9 +275,8 @@ final class Outbound {
                 pongWaiters.add(waiter);
             }
             carriedFlushes.clear();
-            if (pending.position() > 0 && writerParked) {
-                writerParked = false;
-                dataReady.signal();
+            if (pending.position() > 0) {
+                wakeWriter();
             }
             spaceFree.signalAll();
             return true;
@@ -312,44 +346,136 @@ final class Outbound {
     }
 
     /**
-     * Writer thread: waits for bytes to send on a live link, then hands them over and takes {@code empty} as the new
-     * pending buffer. Returns {@code null} once closed.
+     * Writer thread: waits until there is something to send on a live link and the write token is free (or a caller
+     * handed over a part-written batch), then takes the token and the batch. Returns {@code null} once closed. The
+     * taker writes the batch and then calls {@link #written}.
      */
-    Batch awaitBatch(ByteBuffer empty) throws InterruptedException {
+    Batch awaitBatch() throws InterruptedException {
         lock.lock();
         try {
-            while (!closed && (pending.position() == 0 || link == null || link.aborted())) {
+            while (!closed) {
+                if (handoff != null) {
+                    Batch batch = handoff;
+                    handoff = null;
+                    return batch;
+                }
+                if (!writing && pending.position() > 0 && link != null && !link.aborted()) {
+                    return take();
+                }
                 writerParked = true;
                 dataReady.await();
                 writerParked = false;
             }
-            if (closed) {
-                return null;
-            }
-            Batch batch = new Batch(pending, link);
-            pending = empty;
-            spaceFree.signalAll();
-            return batch;
+            return null;
         } finally {
             lock.unlock();
         }
     }
 
+    /** A batch is done with (all written, or lost with its link): the token is free again and the buffer is reused. */
+    void written(Batch batch) {
+        lock.lock();
+        try {
+            writing = false;
+            lastWriteEnd = System.nanoTime();
+            ByteBuffer used = batch.buffer();
+            if (spare == null && used.capacity() <= SHRINK_ABOVE) {
+                spare = used.clear();
+            }
+            if (pending.position() > 0) {
+                wakeWriter();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes to send (position to limit) and the link they are for. */
     record Batch(ByteBuffer buffer, Link link) {
     }
 
+    /** Takes the token and everything pending as a batch; under the lock. */
+    private Batch take() {
+        Batch batch = new Batch(pending.flip(), link);
+        pending = spare != null ? spare : ByteBuffer.allocate(INITIAL_CAPACITY);
+        spare = null;
+        writing = true;
+        spaceFree.signalAll();
+        return batch;
+    }
+
+    /**
+     * Appends a frame and sees that it gets written: returns a batch (holding the token) when the caller should
+     * write it itself, else wakes the writer if needed and returns {@code null}. Under the lock.
+     */
+    private Batch enqueue(Frame frame, int size) {
+        boolean wasEmpty = pending.position() == 0;
+        append(frame, size);
+        return dispatch(wasEmpty, size);
+    }
+
+    /** The part of {@link #enqueue} after the frame was appended. */
+    private Batch dispatch(boolean wasEmpty, int size) {
+        Link current = link;
+        if (current == null || writing) {
+            return null; // reconnecting: kept for the next link; or the token holder wakes the writer when done
+        }
+        if (wasEmpty && writerParked && size <= DIRECT_MAX_BYTES && !current.aborted()
+                && System.nanoTime() - lastWriteEnd >= DIRECT_QUIET_NANOS) {
+            return take();
+        }
+        wakeWriter();
+        return null;
+    }
+
+    /**
+     * Outside the lock: writes a batch {@link #enqueue} gave the caller, without blocking. The rest, if the socket
+     * did not take it all, goes to the writer thread, which sends it before anything newer.
+     */
+    private void writeDirect(Batch batch) {
+        if (batch == null) {
+            return;
+        }
+        ByteBuffer buffer = batch.buffer();
+        try {
+            batch.link().writeSome(buffer);
+        } catch (IOException e) {
+            // Lost with the link, as a batch of the writer's would be (at-most-once); the reader reconnects.
+            batch.link().abort("write failed: " + Link.describe(e));
+            buffer.position(buffer.limit());
+        }
+        if (!buffer.hasRemaining()) {
+            written(batch);
+            return;
+        }
+        lock.lock();
+        try {
+            handoff = batch;
+            wakeWriter();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wakeWriter() {
+        if (writerParked) {
+            writerParked = false;
+            dataReady.signal();
+        }
+    }
+
     private void append(Frame frame, int size) {
+        ensureRoom(size);
+        FrameCodec.encode(frame, pending);
+    }
+
+    private void ensureRoom(int size) {
         if (pending.remaining() < size) {
             long need = (long) pending.position() + size;
             long capacity = Math.max(need, 2L * pending.capacity());
             ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 16, capacity));
             bigger.put(pending.flip());
             pending = bigger;
-        }
-        FrameCodec.encode(frame, pending);
-        if (writerParked && link != null) {
-            writerParked = false;
-            dataReady.signal();
         }
     }
 

@@ -3,23 +3,29 @@ package io.courier.client;
 import io.courier.protocol.Err;
 import io.courier.protocol.Frame;
 import io.courier.protocol.Pong;
-import java.util.function.Consumer;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The connection's reader thread: reads the current link, hands each frame to its place (messages to their
- * subscription's queue, PONGs to the flush FIFO, PINGs answered at once, ERRs to the listener), and when the link
- * is lost asks the connection for a new one. Never runs user code.
+ * subscription, PONGs to the flush FIFO, PINGs answered at once, ERRs to the listener), and when the link is lost asks
+ * the connection for a new one. Messages are handed to their subscriptions' handlers once per read (see
+ * {@link ClientSubscription#handOver()}), and before any other frame is acted on, so order is kept. Never runs user
+ * code.
  */
-final class Reader implements Runnable {
+final class Reader implements Runnable, InboundDecoder.Sink {
 
     private static final Logger log = LoggerFactory.getLogger(Reader.class);
 
     private final CourierConnection connection;
     private final Outbound outbound;
     private final Subscriptions subscriptions;
-    private final Consumer<Frame> sink = this::onFrame;
+    /** Subscriptions holding messages of the current read that are not yet handed over. */
+    private final List<ClientSubscription> collecting = new ArrayList<>();
+    /** The last subscription looked up: sids are never reused, and an ended one ignores what it is offered. */
+    private ClientSubscription last;
     private Link link;
 
     Reader(CourierConnection connection, Outbound outbound, Subscriptions subscriptions, Link first) {
@@ -33,7 +39,8 @@ final class Reader implements Runnable {
     public void run() {
         try {
             while (link != null) {
-                String reason = link.readLoop(sink);
+                String reason = link.readLoop(this);
+                endOfRead();
                 link.close();
                 link = connection.linkLost(link, reason);
             }
@@ -46,9 +53,33 @@ final class Reader implements Runnable {
         }
     }
 
-    private void onFrame(Frame frame) {
+    @Override
+    public void message(int sid, Message message) {
+        ClientSubscription subscription = last;
+        if (subscription == null || subscription.sid() != sid) {
+            subscription = subscriptions.get(sid);
+            if (subscription == null) {
+                return;
+            }
+            last = subscription;
+        }
+        boolean wasIdle = !subscription.holdsMessages();
+        if (subscription.offer(message)) {
+            subscriptions.remove(subscription); // the broker ends it too: UNSUB max reached
+        }
+        if (wasIdle && subscription.holdsMessages()) {
+            collecting.add(subscription);
+        }
+    }
+
+    @Override
+    public void frame(Frame frame) {
+        endOfRead();
         switch (frame.type()) {
-            case MSG -> deliver((io.courier.protocol.Message) frame);
+            case MSG -> {
+                io.courier.protocol.Message m = (io.courier.protocol.Message) frame;
+                message(m.sid(), new Message(m.topic(), m.replyTo(), m.headers(), m.payload()));
+            }
             case PING -> outbound.control(Pong.INSTANCE);
             case PONG -> outbound.pong();
             case ERR -> onError((Err) frame);
@@ -57,11 +88,12 @@ final class Reader implements Runnable {
         }
     }
 
-    private void deliver(io.courier.protocol.Message message) {
-        ClientSubscription subscription = subscriptions.get(message.sid());
-        if (subscription != null && subscription.offer(message)) {
-            subscriptions.remove(subscription); // the broker ends it too: UNSUB max reached
+    @Override
+    public void endOfRead() {
+        for (int i = 0; i < collecting.size(); i++) {
+            collecting.get(i).handOver();
         }
+        collecting.clear();
     }
 
     private void onError(Err err) {

@@ -1,7 +1,6 @@
 package io.courier.client;
 
 import io.courier.protocol.Headers;
-import io.courier.protocol.Topic;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
@@ -15,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Request/reply over one wildcard inbox subscription per connection ({@code _INBOX.<random>.*}, made on the first
  * request); each request waits under its own token, the last token of its reply topic. Replies are completed on the
- * dispatch pool (the inbox subscription's handler), timeouts on the pool too.
+ * reader thread as they are read (the inbox subscription runs on the reader: a waiting {@code get()} is simply
+ * unparked, with no hop through the dispatch pool); timeouts are completed on the pool.
  */
 final class Requests {
 
@@ -43,10 +43,7 @@ final class Requests {
     }
 
     CompletableFuture<Message> request(String topic, Map<String, String> headers, byte[] payload, Duration timeout) {
-        String invalid = Topic.invalidTopicReason(topic);
-        if (invalid != null) {
-            throw new IllegalArgumentException(invalid);
-        }
+        byte[] topicField = connection.topicField(topic);
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("request timeout must be positive, was " + timeout);
         }
@@ -68,7 +65,7 @@ final class Requests {
             timer.cancel(false);
         });
         try {
-            connection.publish(topic, replyPrefix + token, headers, payload);
+            connection.publishEncoded(topicField, PublishEncoder.stringField(replyPrefix + token), headers, payload);
         } catch (CourierException e) {
             future.completeExceptionally(e);
         } catch (RuntimeException e) {
@@ -90,7 +87,7 @@ final class Requests {
         if (inbox == null) {
             synchronized (this) {
                 if (inbox == null) {
-                    inbox = connection.subscribe(replyPrefix + "*", this::onReply);
+                    inbox = connection.subscribeOnReader(replyPrefix + "*", this::onReply);
                 }
             }
         }
