@@ -43,7 +43,7 @@ public final class Topic {
         for (int i = 0; i <= s.length(); i++) {
             if (i < s.length() && s.charAt(i) != '.') {
                 char c = s.charAt(i);
-                if (Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c)) {
+                if (isBlankOrControl(c)) {
                     return what + " '" + s + "' contains whitespace or a control character";
                 }
                 continue;
@@ -69,6 +69,14 @@ public final class Topic {
             tokenStart = i + 1;
         }
         return null;
+    }
+
+    /** ASCII first: topics are checked on every publish, and the Unicode tables cost more than the rest. */
+    private static boolean isBlankOrControl(char c) {
+        if (c < 0x80) {
+            return c <= ' ' || c == 0x7F;
+        }
+        return Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c);
     }
 
     /**
