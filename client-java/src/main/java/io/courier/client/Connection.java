@@ -11,8 +11,10 @@ import java.util.concurrent.TimeoutException;
  * {@link Options}), restores its subscriptions and then sends the publishes it buffered meanwhile. Thread-safe.
  *
  * <p>Publishing is asynchronous: {@code publish} encodes the message into the outbound buffer and returns; a writer
- * thread sends the buffer in large writes. Delivery is at most once: messages the socket had accepted when a link
- * died may be lost; messages still in the client's buffer are sent on the next link.
+ * thread sends the buffer in large writes, except that on an idle link the calling thread hands its frame to the
+ * socket itself (a non-blocking write, so it never waits on the network). Delivery is at most once: messages the
+ * socket had accepted when a link died may be lost; messages still in the client's buffer are sent on the next
+ * link.
  */
 public interface Connection extends AutoCloseable {
 
@@ -57,8 +59,13 @@ public interface Connection extends AutoCloseable {
      * Sends a request and completes with the first reply. Completes exceptionally with {@link NoRespondersException}
      * when nothing subscribes to {@code topic}, with {@link java.util.concurrent.TimeoutException} after
      * {@code timeout}, and with the publish failure ({@link ReconnectBufferFullException},
-     * {@link ConnectionClosedException}) when the request could not be sent. Dependent stages run on a dispatch
-     * thread.
+     * {@link ConnectionClosedException}) when the request could not be sent.
+     *
+     * <p>The future is completed on the connection's reader thread (timeouts on a dispatch thread). Dependent stages
+     * added with non-async methods ({@code thenApply}, {@code thenAccept}, {@code whenComplete}, ...) then run on the
+     * reader thread: keep them short and never block in them (for example by waiting for another request), or
+     * the connection stops reading. Use {@code thenApplyAsync} and the other {@code ...Async} variants for anything
+     * else.
      *
      * @throws IllegalArgumentException when the topic is invalid
      */

@@ -272,6 +272,11 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         return serverInfo;
     }
 
+    /** How outbound batches were written so far (see {@link Outbound}). */
+    Outbound.WriteStats writeStats() {
+        return outbound.writeStats();
+    }
+
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {

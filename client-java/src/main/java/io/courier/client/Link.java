@@ -38,12 +38,11 @@ final class Link {
 
     /** Largest inbound frame accepted; far above any sane max payload, it only guards against a corrupt stream. */
     static final int MAX_INBOUND_FRAME = 256 * 1024 * 1024;
-    private static final int READ_BUFFER_BYTES = Integer.getInteger("cj.readbuf", 256 * 1024);
+    private static final int READ_BUFFER_BYTES = 256 * 1024;
     /**
      * Most bytes handed to one socket write: the JDK copies a heap buffer's remaining bytes into a native buffer on
      * every write, so a big batch the socket takes in parts would otherwise be copied again for each part.
      */
-    static final boolean SELECT_EARLY = !Boolean.getBoolean("cj.noselectearly");
     private static final int WRITE_CHUNK_BYTES = 256 * 1024;
     /** Readiness is checked again by the read or write that follows; the selectors only wait. */
     private static final Consumer<SelectionKey> IGNORE = key -> { };
@@ -184,7 +183,7 @@ final class Link {
                         abort("malformed data from server: " + failure.code() + ": " + failure.reason());
                     }
                 }
-                if ((n == 0 || (SELECT_EARLY && n < room)) && abortReason == null) {
+                if (n < room && abortReason == null) {
                     await(readSelector);
                 }
             }

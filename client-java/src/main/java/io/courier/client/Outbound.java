@@ -70,6 +70,10 @@ final class Outbound {
     private boolean writerParked;
     /** When the last batch was written ({@link System#nanoTime()}). */
     private long lastWriteEnd;
+    /** Batches so far: written by their caller, by the writer, and callers' batches the writer had to finish. */
+    private long directWrites;
+    private long writerWrites;
+    private long handedOff;
     private boolean closed;
     private String closedReason;
     private int heartbeatsOutstanding;
@@ -360,6 +364,7 @@ final class Outbound {
                     return batch;
                 }
                 if (!writing && pending.position() > 0 && link != null && !link.aborted()) {
+                    writerWrites++;
                     return take();
                 }
                 writerParked = true;
@@ -422,6 +427,7 @@ final class Outbound {
         }
         if (wasEmpty && writerParked && size <= DIRECT_MAX_BYTES && !current.aborted()
                 && System.nanoTime() - lastWriteEnd >= DIRECT_QUIET_NANOS) {
+            directWrites++;
             return take();
         }
         wakeWriter();
@@ -450,8 +456,22 @@ final class Outbound {
         }
         lock.lock();
         try {
+            handedOff++;
             handoff = batch;
             wakeWriter();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How batches went out so far: written by their caller, by the writer, and callers' ones the writer finished. */
+    record WriteStats(long direct, long writer, long handedOff) {
+    }
+
+    WriteStats writeStats() {
+        lock.lock();
+        try {
+            return new WriteStats(directWrites, writerWrites, handedOff);
         } finally {
             lock.unlock();
         }

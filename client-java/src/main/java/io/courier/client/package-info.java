@@ -4,15 +4,24 @@
  *
  * <h2>Threads</h2>
  * <ul>
- *   <li>Per connection, a reader ({@code courier-reader}: reads and decodes frames, answers PINGs, queues messages for
- *   their subscriptions, and reconnects when the link is lost) and a writer ({@code courier-writer}: writes everything
- *   queued since its last write in one socket write). Both are daemon threads and end when the connection closes.</li>
- *   <li>{@code publish} encodes on the caller's thread into the connection's outbound buffer under a short lock; no
- *   per-message syscall or thread handoff.</li>
+ *   <li>Per connection, a reader ({@code courier-reader}: reads and decodes frames, answers PINGs, hands messages to
+ *   their subscriptions once per read, completes request futures, and reconnects when the link is lost) and a writer
+ *   ({@code courier-writer}: writes everything queued since its last write in one socket write). Both are daemon
+ *   threads and end when the connection closes. The socket is non-blocking.</li>
+ *   <li>{@code publish} encodes on the caller's thread into the connection's outbound buffer under a short lock. When
+ *   the link is idle (nothing queued or being written, no write in the last 20 &micro;s) the caller also writes that
+ *   frame to the socket itself, with one non-blocking write, and the writer thread is not woken; what the socket does
+ *   not take goes to the writer. Publishes that follow each other closely are left to the writer and share its
+ *   writes. Frames always leave whole and in the order they were queued.</li>
  *   <li>Shared by all connections: a cached pool of daemon threads ({@code courier-dispatch-N}) that runs message
- *   handlers (serially per subscription), listener calls (serially per connection) and request completions; and one
- *   timer thread ({@code courier-timer}) for heartbeats and request timeouts. User code never runs on the reader,
- *   writer or timer thread.</li>
+ *   handlers (serially per subscription) and listener calls (serially per connection); and one timer thread
+ *   ({@code courier-timer}) for heartbeats and request timeouts. Message handlers and listeners never run on the
+ *   reader, writer or timer thread.</li>
+ *   <li>Request futures are completed on the reader thread, so a thread waiting in {@code get()} is simply woken.
+ *   Dependent stages added with non-async methods ({@code thenApply}, {@code thenAccept}, {@code whenComplete}, ...)
+ *   run on the reader thread when the reply arrives: they must be short and must not block (no {@code get()} on
+ *   another request, no waiting for a lock held elsewhere), or the connection stops reading. Use the
+ *   {@code ...Async} variants for anything else.</li>
  * </ul>
  *
  * <h2>When something fills up</h2>

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,6 +47,23 @@ class RequestReplyTest {
         Message second = connection.request("svc.upper", Map.of(), "again".getBytes(StandardCharsets.UTF_8),
                 Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS);
         assertThat(second.payloadAsString()).isEqualTo("AGAIN");
+    }
+
+    @Test
+    void replyCompletesTheFutureOnTheReaderThreadWhileHandlersRunOnDispatchThreads() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<String> handlerThread = new CompletableFuture<>();
+        connection.subscribe("svc.gated", m -> {
+            handlerThread.complete(Thread.currentThread().getName());
+            release.await(5, TimeUnit.SECONDS);
+            connection.publish(m.replyTo(), m.payload());
+        });
+        connection.flush(Duration.ofSeconds(5));
+        CompletableFuture<Message> reply = connection.request("svc.gated", new byte[0], Duration.ofSeconds(5));
+        CompletableFuture<String> stageThread = reply.thenApply(m -> Thread.currentThread().getName());
+        release.countDown(); // the reply can only come now, after the stage was added
+        assertThat(stageThread.get(5, TimeUnit.SECONDS)).isEqualTo("courier-reader");
+        assertThat(handlerThread.get(5, TimeUnit.SECONDS)).startsWith("courier-dispatch-");
     }
 
     @Test
