@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The core benchmark of docs/performance.md: a broker and the load generator in separate JVMs on 127.0.0.1.
 #   bench/run-core.sh [ROUNDS]     (default 3 rounds of each scenario)
-# Builds the CLI jar if needed, starts a broker on a free port, runs 1->1 and 1->10 pub/sub (1,000,000 messages of
+# Rebuilds the CLI jar from clean (a stale jar would measure old code), starts a broker on a free port, runs 1->1 and 1->10 pub/sub (1,000,000 messages of
 # 128 B) and request/reply ping-pong, then stops the broker. Prints the machine, the date and every result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 jar=cli/target/courier.jar
-[ -f "$jar" ] || mvn -B -q -DskipTests -pl cli -am package
+mvn -B -q -DskipTests -pl cli -am clean package
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
