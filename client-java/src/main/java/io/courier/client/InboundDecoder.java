@@ -1,6 +1,5 @@
 package io.courier.client;
 
-import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
@@ -153,18 +152,8 @@ final class InboundDecoder {
     }
 
     private boolean checkLength(int length) {
-        if (length == 0) {
-            failure = new FrameCodec.Decoded.Failure(ErrorCode.MALFORMED_FRAME,
-                    "frame length 0 is invalid: it must be at least 1");
-            return false;
-        }
-        // The length is a u32: values of 2^31 and above read as negative ints and are too large too.
-        if (Integer.compareUnsigned(length, maxFrameBytes) > 0) {
-            failure = new FrameCodec.Decoded.Failure(ErrorCode.FRAME_TOO_LARGE, "frame length "
-                    + Integer.toUnsignedString(length) + " exceeds the maximum of " + maxFrameBytes + " bytes");
-            return false;
-        }
-        return true;
+        failure = FrameCodec.checkFrameLength(length, maxFrameBytes);
+        return failure == null;
     }
 
     private static int int32(byte[] b, int p) {

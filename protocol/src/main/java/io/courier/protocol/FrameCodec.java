@@ -235,6 +235,23 @@ public final class FrameCodec {
     }
 
     /**
+     * Checks a frame's length field against the largest accepted frame. The field is a u32: values of 2^31 and above
+     * read as negative ints and are too large as well.
+     *
+     * @return {@code null} when the length is acceptable, else why not
+     */
+    public static Decoded.Failure checkFrameLength(int length, int maxFrameBytes) {
+        if (length == 0) {
+            return new Decoded.Failure(ErrorCode.MALFORMED_FRAME, "frame length 0 is invalid: it must be at least 1");
+        }
+        if (Integer.compareUnsigned(length, maxFrameBytes) > 0) {
+            return new Decoded.Failure(ErrorCode.FRAME_TOO_LARGE, "frame length "
+                    + Integer.toUnsignedString(length) + " exceeds the maximum of " + maxFrameBytes + " bytes");
+        }
+        return null;
+    }
+
+    /**
      * Decodes one frame whose type byte and body are exactly the bytes between the buffer's position and limit
      * (the length prefix already consumed). Moves the position to the limit. Never throws.
      */

@@ -85,18 +85,8 @@ public final class FrameDecoder {
     }
 
     private boolean checkLength(int length) {
-        if (length == 0) {
-            failure = new FrameCodec.Decoded.Failure(ErrorCode.MALFORMED_FRAME,
-                    "frame length 0 is invalid: it must be at least 1");
-            return false;
-        }
-        // The length is a u32: values of 2^31 and above read as negative ints and are too large too.
-        if (Integer.compareUnsigned(length, maxFrameBytes) > 0) {
-            failure = new FrameCodec.Decoded.Failure(ErrorCode.FRAME_TOO_LARGE, "frame length "
-                    + Integer.toUnsignedString(length) + " exceeds the maximum of " + maxFrameBytes + " bytes");
-            return false;
-        }
-        return true;
+        failure = FrameCodec.checkFrameLength(length, maxFrameBytes);
+        return failure == null;
     }
 
     private void deliver(FrameCodec.Decoded decoded, Consumer<Frame> sink) {

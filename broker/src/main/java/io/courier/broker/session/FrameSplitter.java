@@ -1,6 +1,5 @@
 package io.courier.broker.session;
 
-import io.courier.protocol.ErrorCode;
 import io.courier.protocol.FrameCodec;
 import org.apache.pekko.util.ByteString;
 
@@ -16,9 +15,6 @@ final class FrameSplitter {
         boolean onFrame(ByteString frame);
     }
 
-    /** Why the stream cannot be split any further. */
-    record Failure(ErrorCode code, String reason) { }
-
     private final int maxFrame;
     private ByteString buffer = ByteString.emptyByteString();
 
@@ -27,21 +23,17 @@ final class FrameSplitter {
     }
 
     /** Splits {@code chunk} (after any unfinished frame) and hands out each complete frame; null when all is well. */
-    Failure split(ByteString chunk, FrameHandler handler) {
+    FrameCodec.Decoded.Failure split(ByteString chunk, FrameHandler handler) {
         ByteString data = buffer.isEmpty() ? chunk : buffer.concat(chunk);
         int offset = 0;
         int size = data.size();
         while (size - offset >= FrameCodec.LENGTH_BYTES) {
             int length = ((data.apply(offset) & 0xFF) << 24) | ((data.apply(offset + 1) & 0xFF) << 16)
                     | ((data.apply(offset + 2) & 0xFF) << 8) | (data.apply(offset + 3) & 0xFF);
-            if (length == 0) {
+            FrameCodec.Decoded.Failure invalidLength = FrameCodec.checkFrameLength(length, maxFrame);
+            if (invalidLength != null) {
                 buffer = ByteString.emptyByteString();
-                return new Failure(ErrorCode.MALFORMED_FRAME, "frame length 0 is invalid: it must be at least 1");
-            }
-            if (Integer.compareUnsigned(length, maxFrame) > 0) {
-                buffer = ByteString.emptyByteString();
-                return new Failure(ErrorCode.FRAME_TOO_LARGE, "frame length " + Integer.toUnsignedString(length)
-                        + " exceeds the maximum of " + maxFrame + " bytes");
+                return invalidLength;
             }
             int end = offset + FrameCodec.LENGTH_BYTES + length;
             if (end > size) {

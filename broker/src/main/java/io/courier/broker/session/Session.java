@@ -110,7 +110,7 @@ final class Session implements Subscriber {
         if (state == State.CLOSING) {
             return;
         }
-        FrameSplitter.Failure failure = splitter.split(bytes, this::onFrame);
+        FrameCodec.Decoded.Failure failure = splitter.split(bytes, this::onFrame);
         if (failure != null) {
             protocolError(failure.code(), failure.reason());
         }
