@@ -40,9 +40,7 @@ final class BenchCommand {
             try {
                 r = PubSubBench.run(new PubSubBench.Settings(server.servers, messages, size, publishers,
                         subscribers, timeout));
-            } catch (IllegalArgumentException e) {
-                throw new CliFailure(e.getMessage());
-            } catch (java.io.IOException e) {
+            } catch (IllegalArgumentException | java.io.IOException e) {
                 throw new CliFailure(e.getMessage());
             }
             System.out.print(Report.pubSub(r));
@@ -72,9 +70,7 @@ final class BenchCommand {
             LatencyBench.Result r;
             try {
                 r = LatencyBench.run(new LatencyBench.Settings(server.servers, requests, warmup, size, rate, timeout));
-            } catch (IllegalArgumentException e) {
-                throw new CliFailure(e.getMessage());
-            } catch (java.io.IOException e) {
+            } catch (IllegalArgumentException | java.io.IOException e) {
                 throw new CliFailure(e.getMessage());
             }
             System.out.print(Report.latency(r));
