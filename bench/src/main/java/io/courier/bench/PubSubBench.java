@@ -1,42 +1,40 @@
 package io.courier.bench;
 
-import io.courier.client.Connection;
-import io.courier.client.Courier;
-import io.courier.client.Options;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Throughput: P publishers send N messages in total to one topic as fast as they can; S subscribers each receive
- * all of them. The clock runs from the first publish until the last subscriber has everything (or the deadline).
- * Each payload carries its send time, so the run also yields an end-to-end latency distribution (under full load,
- * so it is queueing time, not idle latency).
+ * all of them. The clock runs from the first publish to the last delivery. A system that loses messages is waited
+ * for until nothing has arrived for {@code quiet}, and the loss is reported. Each payload carries its send time, so
+ * the run also yields an end-to-end latency distribution (under full load, so it is queueing time, not idle latency).
  */
 public final class PubSubBench {
 
     /** What to run. */
-    public record Settings(List<String> servers, long messages, int size, int publishers, int subscribers,
-                           Duration timeout) {
+    public record Settings(long messages, int size, int publishers, int subscribers, Duration timeout, Duration quiet) {
         public Settings {
             if (messages < 1 || size < 0 || publishers < 1 || subscribers < 0) {
                 throw new IllegalArgumentException("messages and publishers must be >= 1, size and subscribers >= 0");
             }
         }
+
+        public Settings(long messages, int size, int publishers, int subscribers, Duration timeout) {
+            this(messages, size, publishers, subscribers, timeout, Duration.ofSeconds(3));
+        }
     }
 
     /** What was measured. */
-    public record Result(Settings settings, long published, long delivered, long expected, double seconds,
-                         double publishSeconds, Histogram latency) {
+    public record Result(String system, Settings settings, long published, long delivered, long expected,
+                         double seconds, double publishSeconds, Histogram latency) {
 
         public double deliveredPerSecond() {
             return delivered / seconds;
@@ -58,42 +56,43 @@ public final class PubSubBench {
     private PubSubBench() {
     }
 
-    public static Result run(Settings settings) throws IOException, InterruptedException, TimeoutException {
-        String topic = "bench.pubsub." + Long.toHexString(System.nanoTime());
+    public static Result run(Driver driver, Settings settings) throws Exception {
+        String topic = driver.topic("bench.pubsub." + Long.toHexString(System.nanoTime()));
         long perPublisher = settings.messages() / settings.publishers();
         long total = perPublisher * settings.publishers();
         long expected = total * settings.subscribers();
         int size = Math.max(settings.size(), 8);
-        List<Connection> connections = new ArrayList<>();
+        List<Driver.Link> links = new ArrayList<>();
         AtomicLong delivered = new AtomicLong();
+        AtomicLong lastDelivery = new AtomicLong();
         CountDownLatch allReceived = new CountDownLatch(settings.subscribers());
         Recorder recorder = new Recorder(3);
         try {
             for (int i = 0; i < settings.subscribers(); i++) {
-                Connection c = connect(settings, "bench-sub-" + i);
-                connections.add(c);
-                AtomicLong mine = new AtomicLong();
-                c.subscribe(topic, message -> {
-                    long sentAt = ByteBuffer.wrap(message.payload()).getLong(0);
-                    recorder.recordValue(Math.max(0, System.nanoTime() - sentAt) / 1000);
+                Driver.Link link = driver.connect("bench-sub-" + i);
+                links.add(link);
+                long[] mine = new long[1];
+                link.subscribe(topic, payload -> {
+                    long now = System.nanoTime();
+                    recorder.recordValue(Math.max(0, now - ByteBuffer.wrap(payload).getLong(0)) / 1000);
                     delivered.incrementAndGet();
-                    if (mine.incrementAndGet() == total) {
+                    lastDelivery.lazySet(now);
+                    if (++mine[0] == total) {
                         allReceived.countDown();
                     }
                 });
-                c.flush(Duration.ofSeconds(10));
             }
-            List<Connection> publishers = new ArrayList<>();
+            List<Driver.Link> publishers = new ArrayList<>();
             for (int i = 0; i < settings.publishers(); i++) {
-                Connection c = connect(settings, "bench-pub-" + i);
-                connections.add(c);
-                publishers.add(c);
+                Driver.Link link = driver.connect("bench-pub-" + i);
+                links.add(link);
+                publishers.add(link);
             }
             AtomicLong published = new AtomicLong();
             CountDownLatch publishersDone = new CountDownLatch(publishers.size());
-            long start = System.nanoTime();
             AtomicLong publishEnd = new AtomicLong();
-            for (Connection p : publishers) {
+            long start = System.nanoTime();
+            for (Driver.Link p : publishers) {
                 Thread t = new Thread(() -> {
                     try {
                         for (long n = 0; n < perPublisher; n++) {
@@ -115,21 +114,38 @@ public final class PubSubBench {
             }
             long deadline = start + settings.timeout().toNanos();
             publishersDone.await(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            allReceived.await(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            long end = settings.subscribers() == 0 ? publishEnd.get() : System.nanoTime();
-            double seconds = (end - start) / 1e9;
-            double publishSeconds = (Math.max(publishEnd.get(), start + 1) - start) / 1e9;
-            return new Result(settings, published.get(), delivered.get(), expected, seconds, publishSeconds,
-                    recorder.getIntervalHistogram());
+            awaitDeliveries(allReceived, delivered, deadline, settings.quiet());
+            long end = settings.subscribers() == 0 || delivered.get() == 0 ? publishEnd.get() : lastDelivery.get();
+            double seconds = Math.max(1, end - start) / 1e9;
+            double publishSeconds = Math.max(1, publishEnd.get() - start) / 1e9;
+            return new Result(driver.system(), settings, published.get(), delivered.get(), expected, seconds,
+                    publishSeconds, recorder.getIntervalHistogram());
         } finally {
-            for (Connection c : connections) {
-                c.close();
+            for (Driver.Link link : links) {
+                try {
+                    link.close();
+                } catch (Exception e) {
+                    System.err.println("close failed: " + e);
+                }
             }
         }
     }
 
-    static Connection connect(Settings settings, String name) throws IOException, InterruptedException {
-        return Courier.connect(Options.builder().servers(settings.servers()).name(name)
-                .subscriptionPendingLimit(1 << 20).build());
+    /** Until everything arrived, the deadline passed, or nothing arrived for {@code quiet} (messages were lost). */
+    private static void awaitDeliveries(CountDownLatch allReceived, AtomicLong delivered, long deadline,
+                                        Duration quiet) throws InterruptedException {
+        long seen = -1;
+        long lastProgress = System.nanoTime();
+        while (!allReceived.await(100, TimeUnit.MILLISECONDS)) {
+            long now = System.nanoTime();
+            long d = delivered.get();
+            if (d != seen) {
+                seen = d;
+                lastProgress = now;
+            }
+            if (now > deadline || now - lastProgress > quiet.toNanos()) {
+                return;
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.courier.cli;
 
+import io.courier.bench.CourierDriver;
 import io.courier.bench.LatencyBench;
 import io.courier.bench.PubSubBench;
 import io.courier.bench.Report;
@@ -38,7 +39,7 @@ final class BenchCommand {
         public Integer call() throws Exception {
             PubSubBench.Result r;
             try {
-                r = PubSubBench.run(new PubSubBench.Settings(server.servers, messages, size, publishers,
+                r = PubSubBench.run(new CourierDriver(server.servers), new PubSubBench.Settings(messages, size, publishers,
                         subscribers, timeout));
             } catch (IllegalArgumentException | java.io.IOException e) {
                 throw new CliFailure(e.getMessage());
@@ -69,7 +70,8 @@ final class BenchCommand {
         public Integer call() throws Exception {
             LatencyBench.Result r;
             try {
-                r = LatencyBench.run(new LatencyBench.Settings(server.servers, requests, warmup, size, rate, timeout));
+                r = LatencyBench.run(new CourierDriver(server.servers),
+                        new LatencyBench.Settings(requests, warmup, size, rate, timeout));
             } catch (IllegalArgumentException | java.io.IOException e) {
                 throw new CliFailure(e.getMessage());
             }

@@ -1,0 +1,110 @@
+package io.courier.bench;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** courier-bench.jar: the comparison suite's load generator, its report, and the JMH micro-benchmarks. */
+@Command(name = "courier-bench", mixinStandardHelpOptions = true,
+        description = {"The benchmark suite behind bench/compare.sh.",
+                "  run     run every scenario against one system and append the figures to a results file",
+                "  report  turn results files into one table (text, Markdown) and an HTML page with charts",
+                "  jmh     the JMH micro-benchmarks (any JMH option follows, e.g. jmh -prof gc CodecBenchmark)"},
+        subcommands = {Main.Run.class, Main.Report.class})
+public final class Main implements Callable<Integer> {
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("jmh")) {
+            org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.err);
+        return 2;
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the scenarios against one system.")
+    static final class Run implements Callable<Integer> {
+        @Option(names = "--system", required = true, description = "courier, nats or mosquitto")
+        String system;
+        @Option(names = "--server", required = true, description = "the broker's host:port")
+        String server;
+        @Option(names = "--results", required = true, description = "file the figures are appended to")
+        Path results;
+        @Option(names = "--broker-pid", defaultValue = "0", description = "the broker's process id, to read its memory")
+        long brokerPid;
+        @Option(names = "--scale", defaultValue = "1", description = "multiply message counts by this (default: ${DEFAULT-VALUE})")
+        double scale;
+        @Option(names = "--idle-connections", defaultValue = "10000", description = "default: ${DEFAULT-VALUE}")
+        int idleConnections;
+        @Option(names = "--idle-hold", defaultValue = "PT30S", description = "how long idle connections are held (ISO-8601, default: ${DEFAULT-VALUE})")
+        Duration idleHold;
+
+        @Override
+        public Integer call() throws Exception {
+            Driver driver = switch (system) {
+                case "courier" -> new CourierDriver(List.of(server));
+                case "nats" -> new NatsDriver(server);
+                case "mosquitto", "mqtt" -> new MqttDriver(server);
+                default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                        "unknown --system " + system + ": use courier, nats or mosquitto");
+            };
+            int colon = server.lastIndexOf(':');
+            if (colon < 0) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--server must be host:port, got " + server);
+            }
+            new Suite(driver, new Suite.Settings(scale, server.substring(0, colon),
+                    Integer.parseInt(server.substring(colon + 1)), brokerPid, results, idleConnections, idleHold)).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true,
+            description = "Print the comparison table and write it as Markdown and HTML.")
+    static final class Report implements Callable<Integer> {
+        @Parameters(arity = "1..*", description = "results files written by run")
+        List<Path> files;
+        @Option(names = "--markdown", description = "write the table here")
+        Path markdown;
+        @Option(names = "--html", description = "write the table and charts here")
+        Path html;
+        @Option(names = "--context", defaultValue = "", description = "text shown above the table (machine, date)")
+        String context;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Measurement> all = new ArrayList<>();
+            for (Path f : files) {
+                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    if (!line.isBlank()) {
+                        all.add(Measurement.parse(line));
+                    }
+                }
+            }
+            ComparisonReport report = new ComparisonReport(all);
+            System.out.print(report.text());
+            if (markdown != null) {
+                Files.writeString(markdown, report.markdown(), StandardCharsets.UTF_8);
+            }
+            if (html != null) {
+                Files.writeString(html, report.html("Courier vs NATS vs Mosquitto", context),
+                        StandardCharsets.UTF_8);
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.courier.bench;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The comparison scenarios, run one after another against one system through its {@link Driver}. Every system gets
+ * the identical sequence and counts; {@code scale} shrinks the counts for a smoke run. Each figure is appended to
+ * the results file as soon as it is measured, so an interrupted run keeps what it had.
+ */
+public final class Suite {
+
+    /**
+     * How to run: counts are multiplied by {@code scale}; {@code host} and {@code port} are the broker's, whose
+     * process id (when > 0) lets the suite read its memory.
+     */
+    public record Settings(double scale, String host, int port, long brokerPid, Path results, int idleConnections,
+                           Duration idleHold) {
+        public Settings {
+            if (scale <= 0) {
+                throw new IllegalArgumentException("scale must be > 0");
+            }
+        }
+    }
+
+    private static final double MIB = 1024.0 * 1024.0;
+    private static final int[] SIZES = {16, 128, 1024, 64 * 1024};
+
+    private final Driver driver;
+    private final Settings settings;
+    private final List<Measurement> measured = new ArrayList<>();
+
+    public Suite(Driver driver, Settings settings) {
+        this.driver = driver;
+        this.settings = settings;
+    }
+
+    public List<Measurement> run() throws Exception {
+        log("warm-up");
+        PubSubBench.run(driver, new PubSubBench.Settings(count(200_000), 128, 1, 1, Duration.ofMinutes(2)));
+        for (int size : SIZES) {
+            // The same bytes in flight for every size, within what a 2-core machine moves in a few seconds.
+            long messages = Math.min(1_000_000, 1_300_000_000L / size / 1000 * 1000);
+            throughput("1->1 " + sizeName(size), messages, size, 1, 1);
+        }
+        throughput("1->10 128 B", 1_000_000, 128, 1, 10);
+        throughput("10->1 128 B", 1_000_000, 128, 10, 1);
+        latency("request/reply 128 B ping-pong", 0, 20_000);
+        latency("request/reply 128 B at 1,000/s", 1_000, 10_000);
+        latency("request/reply 128 B at 10,000/s", 10_000, 50_000);
+        idleConnections();
+        return measured;
+    }
+
+    private void throughput(String scenario, long messages, int size, int publishers, int subscribers)
+            throws Exception {
+        log(scenario);
+        PubSubBench.Result r = PubSubBench.run(driver, new PubSubBench.Settings(count(messages), size, publishers,
+                subscribers, Duration.ofMinutes(3)));
+        String detail = String.format(Locale.ROOT, "%,d of %,d delivered in %.2f s, %,d lost; published %,.0f msgs/s",
+                r.delivered(), r.expected(), r.seconds(), r.lost(), r.publishedPerSecond());
+        record(scenario, "delivered", r.deliveredPerSecond(), "msgs/s", true, detail, null);
+        record(scenario, "lost", r.lost(), "msgs", false, "", null);
+    }
+
+    private void latency(String scenario, int rate, int requests) throws Exception {
+        log(scenario);
+        int n = (int) count(requests);
+        LatencyBench.Result r = LatencyBench.run(driver, new LatencyBench.Settings(n, Math.max(1, n / 4), 128, rate,
+                Duration.ofSeconds(5)));
+        String detail = String.format(Locale.ROOT, "%,d requests, %,d failed, p99.9 %.0f us, max %.0f us",
+                n, r.failed(), r.nanos().getValueAtPercentile(99.9) / 1000.0, r.nanos().getMaxValue() / 1000.0);
+        record(scenario, "p50", r.nanos().getValueAtPercentile(50) / 1000.0, "us", false, detail, r.nanos());
+        record(scenario, "p99", r.nanos().getValueAtPercentile(99) / 1000.0, "us", false, detail, null);
+    }
+
+    /** Many connections that only heartbeat: what each costs the broker in memory, and how fast it accepts them. */
+    private void idleConnections() throws Exception {
+        int n = settings.idleConnections();
+        String scenario = String.format(Locale.ROOT, "%,d idle connections", n);
+        log(scenario);
+        long[] liveHeap = {-1};
+        IdleConnections.Result r = IdleConnections.run(new IdleConnections.Settings(driver.protocol(),
+                settings.host(), settings.port(), n, settings.idleHold(), IdleConnections.DEFAULT_HEARTBEAT,
+                settings.brokerPid()), phase -> {
+                    if (phase == IdleConnections.Phase.END_OF_HOLD && driver.protocol() == IdleConnections.Protocol.COURIER) {
+                        liveHeap[0] = JvmHeap.liveBytes(settings.brokerPid());
+                    }
+                });
+        String detail = String.format(Locale.ROOT, "%d handshakes, %d open at the end, %d lost; heartbeats: %d "
+                + "server PINGs answered, %d client PINGs answered", r.handshakes(), r.openAtEnd(), r.lost(),
+                r.serverPingsAnswered(), r.clientPingsAnswered());
+        record(scenario, "open at the end of the hold", r.openAtEnd(), "connections", true, detail, null);
+        record(scenario, "handshakes", r.handshakes() / Math.max(0.001, r.connectTime().toNanos() / 1e9),
+                "per s", true, String.format(Locale.ROOT, "%d in %.2f s", r.handshakes(),
+                        r.connectTime().toNanos() / 1e9), null);
+        if (r.rssIdle() >= 0) {
+            record(scenario, "broker RSS before connecting", r.rssIdle() / MIB, "MiB", false, "", null);
+            record(scenario, "broker RSS at the end of the hold", r.rssEnd() / MIB, "MiB", false,
+                    String.format(Locale.ROOT, "%.1f MiB when all had connected", r.rssConnected() / MIB), null);
+        }
+        if (liveHeap[0] >= 0) {
+            record(scenario, "broker live heap at the end of the hold", liveHeap[0] / MIB, "MiB", false,
+                    "heap in use after a full GC", null);
+        }
+    }
+
+    private long count(long full) {
+        return Math.max(1, Math.round(full * settings.scale()));
+    }
+
+    private void record(String scenario, String metric, double value, String unit, boolean higherIsBetter,
+                        String detail, org.HdrHistogram.Histogram distribution) throws IOException {
+        Measurement m = new Measurement(driver.system(), scenario, metric, value, unit, higherIsBetter, detail,
+                distribution);
+        measured.add(m);
+        log(String.format(Locale.ROOT, "  %s = %,.1f %s  %s", metric, value, unit, detail));
+        if (settings.results() != null) {
+            try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(settings.results(), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
+                w.println(m.toLine());
+            }
+        }
+    }
+
+    private void log(String line) {
+        System.out.println("[" + driver.system() + "] " + line);
+        System.out.flush();
+    }
+
+    static String sizeName(int size) {
+        return size >= 1024 ? size / 1024 + " KiB" : size + " B";
+    }
+}
