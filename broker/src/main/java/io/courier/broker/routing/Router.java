@@ -50,28 +50,21 @@ public final class Router {
      * Delivers a published message. {@code body} is the PUB frame's body (everything after the type byte), shared
      * as-is by every MSG frame. With {@code noEcho} the publisher's own subscriptions are skipped.
      *
-     * @return messages handed to subscribers' queues
+     * @return the subscriptions the topic matched; when there are none and the message is a request, the caller
+     *         answers it with {@link #answerNoResponders} (the reply topic is only decoded then)
      */
-    public int publish(long publisherId, boolean noEcho, String topic, String replyTo, ByteString body) {
+    public Match publish(long publisherId, boolean noEcho, String topic, ByteString body) {
         Match match = index.match(topic);
-        int delivered = 0;
         for (Subscription s : match.plainArray()) {
             if (noEcho && s.subscriber().id() == publisherId) {
                 continue;
             }
-            if (s.deliver(body)) {
-                delivered++;
-            }
+            s.deliver(body);
         }
         for (Subscription[] group : match.groupArrays()) {
-            if (deliverToOne(group, publisherId, noEcho, body)) {
-                delivered++;
-            }
+            deliverToOne(group, publisherId, noEcho, body);
         }
-        if (match.isEmpty() && !replyTo.isEmpty()) {
-            answerNoResponders(replyTo);
-        }
-        return delivered;
+        return match;
     }
 
     /** One member of the group gets the message; if the chosen one cannot take it, the next one is tried. */
@@ -94,7 +87,7 @@ public final class Router {
     }
 
     /** A request nobody can answer gets an immediate, empty reply marked "no responders". */
-    private void answerNoResponders(String replyTo) {
+    public void answerNoResponders(String replyTo) {
         byte[] frame = FrameCodec.encode(new Publish(replyTo, "", Map.of(Headers.STATUS, Headers.NO_RESPONDERS),
                 new byte[0]));
         ByteString body = ByteString.fromArrayUnsafe(frame).drop(FrameCodec.HEADER_BYTES);

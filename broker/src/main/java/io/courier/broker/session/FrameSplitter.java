@@ -4,19 +4,29 @@ import io.courier.protocol.FrameCodec;
 import org.apache.pekko.util.ByteString;
 
 /**
- * Cuts the inbound byte stream into frames without copying: each frame is a slice of the received chunks
- * (type byte and body, length prefix removed). Holds at most one unfinished frame, whose declared length is checked
- * against the maximum before anything is buffered.
+ * Cuts the inbound byte stream into frames without copying: each frame is handed out as a range of the received
+ * chunk's array (type byte and body, length prefix excluded), and the handler wraps only what it keeps. Holds at
+ * most one unfinished frame, whose declared length is checked against the maximum before anything is buffered.
+ *
+ * <p>Frames are read from the array behind the chunk ({@link ByteString#toArrayUnsafe()}: the socket hands over a
+ * compact chunk, so no copy), never through {@code ByteString} slices: a slice of a slice costs several objects per
+ * frame, and byte-by-byte reads through it are slower. A frame that straddles two chunks is completed in an array of
+ * its own, and the rest of the new chunk is cut from the chunk itself.
  */
 final class FrameSplitter {
 
     /** Receives frames in order; returning false stops the split (the connection is closing). */
     interface FrameHandler {
-        boolean onFrame(ByteString frame);
+        /**
+         * A frame is {@code data[offset, offset + length)}: its type byte, then its body. The array is never written
+         * to, by anyone: a handler may keep a view of it (as the body of a MSG) but must not change it.
+         */
+        boolean onFrame(byte[] data, int offset, int length);
     }
 
     private final int maxFrame;
-    private ByteString buffer = ByteString.emptyByteString();
+    /** The start of an unfinished frame, length prefix included; empty when the last chunk ended on a frame. */
+    private ByteString partial = ByteString.emptyByteString();
 
     FrameSplitter(int maxFrame) {
         this.maxFrame = maxFrame;
@@ -24,30 +34,88 @@ final class FrameSplitter {
 
     /** Splits {@code chunk} (after any unfinished frame) and hands out each complete frame; null when all is well. */
     FrameCodec.Decoded.Failure split(ByteString chunk, FrameHandler handler) {
-        ByteString data = buffer.isEmpty() ? chunk : buffer.concat(chunk);
         int offset = 0;
-        int size = data.size();
-        while (size - offset >= FrameCodec.LENGTH_BYTES) {
-            int length = ((data.apply(offset) & 0xFF) << 24) | ((data.apply(offset + 1) & 0xFF) << 16)
-                    | ((data.apply(offset + 2) & 0xFF) << 8) | (data.apply(offset + 3) & 0xFF);
-            FrameCodec.Decoded.Failure invalidLength = FrameCodec.checkFrameLength(length, maxFrame);
-            if (invalidLength != null) {
-                buffer = ByteString.emptyByteString();
-                return invalidLength;
+        if (!partial.isEmpty()) {
+            offset = continuePartial(chunk);
+            if (offset < 0) {
+                return lengthFailure(partial);
             }
-            int end = offset + FrameCodec.LENGTH_BYTES + length;
-            if (end > size) {
-                break;
+            if (!isComplete(partial)) {
+                return null;
             }
-            ByteString frame = data.slice(offset + FrameCodec.LENGTH_BYTES, end);
-            offset = end;
-            if (!handler.onFrame(frame)) {
-                buffer = ByteString.emptyByteString();
+            // One array for the whole frame: it is the message's buffer from here on, shared by its subscribers.
+            byte[] frame = partial.toArrayUnsafe();
+            partial = ByteString.emptyByteString();
+            if (!handler.onFrame(frame, FrameCodec.LENGTH_BYTES, frame.length - FrameCodec.LENGTH_BYTES)) {
                 return null;
             }
         }
-        // Compact the unfinished tail so a long-lived partial frame does not pin the whole received chunk.
-        buffer = offset == size ? ByteString.emptyByteString() : data.drop(offset).compact();
+        byte[] data = chunk.toArrayUnsafe();
+        int size = data.length;
+        while (size - offset >= FrameCodec.LENGTH_BYTES) {
+            int length = lengthAt(data, offset);
+            FrameCodec.Decoded.Failure invalidLength = FrameCodec.checkFrameLength(length, maxFrame);
+            if (invalidLength != null) {
+                return invalidLength;
+            }
+            int start = offset + FrameCodec.LENGTH_BYTES;
+            if (length > size - start) {
+                break;
+            }
+            offset = start + length;
+            if (!handler.onFrame(data, start, length)) {
+                return null;
+            }
+        }
+        if (offset < size) {
+            // Copy the unfinished tail so a long-lived partial frame does not pin the whole received chunk.
+            partial = ByteString.fromArrayUnsafe(data, offset, size - offset).compact();
+        }
         return null;
+    }
+
+    /**
+     * Appends to the unfinished frame the bytes of {@code chunk} that belong to it; returns how many it took, or -1
+     * when the frame's length, once known, is not acceptable. Each piece is copied once: the pieces stay a list
+     * until the frame is complete.
+     */
+    private int continuePartial(ByteString chunk) {
+        int taken = 0;
+        if (partial.size() < FrameCodec.LENGTH_BYTES) {
+            taken = Math.min(FrameCodec.LENGTH_BYTES - partial.size(), chunk.size());
+            partial = partial.concat(chunk.slice(0, taken)).compact();
+            if (partial.size() < FrameCodec.LENGTH_BYTES) {
+                return taken;
+            }
+            if (FrameCodec.checkFrameLength(lengthOf(partial), maxFrame) != null) {
+                return -1;
+            }
+        }
+        int missing = FrameCodec.LENGTH_BYTES + lengthOf(partial) - partial.size();
+        int take = Math.min(missing, chunk.size() - taken);
+        partial = partial.concat(chunk.slice(taken, taken + take).compact());
+        return taken + take;
+    }
+
+    private FrameCodec.Decoded.Failure lengthFailure(ByteString frameStart) {
+        FrameCodec.Decoded.Failure failure = FrameCodec.checkFrameLength(lengthOf(frameStart), maxFrame);
+        partial = ByteString.emptyByteString();
+        return failure;
+    }
+
+    private static boolean isComplete(ByteString frameStart) {
+        return frameStart.size() >= FrameCodec.LENGTH_BYTES
+                && frameStart.size() - FrameCodec.LENGTH_BYTES == lengthOf(frameStart);
+    }
+
+    /** The length field at the start of an unfinished frame (rare: once per chunk at most). */
+    private static int lengthOf(ByteString frameStart) {
+        return ((frameStart.apply(0) & 0xFF) << 24) | ((frameStart.apply(1) & 0xFF) << 16)
+                | ((frameStart.apply(2) & 0xFF) << 8) | (frameStart.apply(3) & 0xFF);
+    }
+
+    private static int lengthAt(byte[] data, int offset) {
+        return ((data[offset] & 0xFF) << 24) | ((data[offset + 1] & 0xFF) << 16)
+                | ((data[offset + 2] & 0xFF) << 8) | (data[offset + 3] & 0xFF);
     }
 }

@@ -4,9 +4,10 @@ import io.courier.broker.BrokerSettings.SlowConsumerPolicy;
 import io.courier.broker.BrokerStats;
 import org.apache.pekko.util.ByteString;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * A connection's outbound queue, bounded in bytes. Publishers' threads offer frames here directly (no actor
@@ -16,6 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code disconnect} the owner is told once and closes the link; under {@code drop} they are counted and the owner
  * reports the count to the client. Control frames (PONG, ERR, CONNECTED) bypass the byte limit: they are few and
  * the client must see them.
+ *
+ * <p>No garbage per message: frames go into a {@link FrameQueue}'s reused arrays instead of a linked queue with a
+ * node and a record per message. Publishers add to one queue under a lock held for a few stores; the source swaps it
+ * for the one it has written out, once per batch, and writes the batch without the lock.
  */
 final class Outbox {
 
@@ -24,9 +29,6 @@ final class Outbox {
         void overflowed();
     }
 
-    /** A MSG to write: the subscription's sid in front of the publisher's shared PUB body. */
-    record Delivery(int sid, ByteString body) { }
-
     /** What the source is told through its wake-up callback. */
     sealed interface Signal permits Wake, Abort { }
 
@@ -34,18 +36,31 @@ final class Outbox {
 
     record Abort(Throwable reason) implements Signal { }
 
-    private final ConcurrentLinkedQueue<Object> frames = new ConcurrentLinkedQueue<>();
-    private final AtomicLong pending = new AtomicLong();
     private final long maxPending;
     private final SlowConsumerPolicy policy;
     private final BrokerStats stats;
     private final OverflowListener listener;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicBoolean overflowed = new AtomicBoolean();
-    /** True while the source waits for frames; whoever flips it back wakes the source. */
-    private final AtomicBoolean sourceWaiting = new AtomicBoolean();
-    private volatile java.util.function.Consumer<Signal> signal;
+    private volatile Consumer<Signal> signal;
     private volatile boolean completing;
+
+    private final Object lock = new Object();
+    /** Where publishers add frames. Guarded by {@link #lock}. */
+    private FrameQueue adding = new FrameQueue();
+    /** Bytes ever queued; minus {@link #written}, the bytes pending. Guarded by {@link #lock}. */
+    private long offered;
+    /** True while the source waits for frames; whoever clears it wakes the source. Guarded by {@link #lock}. */
+    private boolean sourceWaiting;
+    /** What the source is writing out. Only the source touches it. */
+    private FrameQueue writing = new FrameQueue();
+    /** Bytes of the batch counted by {@link #nextBatch} and not yet written. Only the source touches it. */
+    private int batchBytes;
+    /**
+     * Bytes ever written out. The source is its only writer (a plain increment is safe) and publishers read it
+     * without the lock, so writing a batch out never contends with them.
+     */
+    private volatile long written;
 
     Outbox(long maxPending, SlowConsumerPolicy policy, BrokerStats stats, OverflowListener listener) {
         this.maxPending = maxPending;
@@ -59,14 +74,24 @@ final class Outbox {
         if (overflowed.get() || completing) {
             return false;
         }
-        int size = OutboxSource.messageSize(body);
-        if (pending.addAndGet(size) > maxPending) {
-            pending.addAndGet(-size);
+        int size = FrameQueue.messageSize(body);
+        boolean queued;
+        boolean wake = false;
+        synchronized (lock) {
+            queued = offered - written + size <= maxPending;
+            if (queued) {
+                offered += size;
+                adding.addMessage(sid, body);
+                wake = takeWaiting();
+            }
+        }
+        if (!queued) {
             overflow();
             return false;
         }
-        frames.add(new Delivery(sid, body));
-        wake();
+        if (wake) {
+            wake();
+        }
         return true;
     }
 
@@ -75,9 +100,15 @@ final class Outbox {
         if (completing) {
             return;
         }
-        pending.addAndGet(frame.size());
-        frames.add(frame);
-        wake();
+        boolean wake;
+        synchronized (lock) {
+            offered += frame.size();
+            adding.addControl(frame);
+            wake = takeWaiting();
+        }
+        if (wake) {
+            wake();
+        }
     }
 
     /** Messages dropped since the last call (drop policy). */
@@ -88,13 +119,19 @@ final class Outbox {
     /** Flush what is queued, then end the stream (which closes the socket). Later offers are ignored. */
     void complete() {
         completing = true;
-        wake();
+        boolean wake;
+        synchronized (lock) {
+            wake = takeWaiting();
+        }
+        if (wake) {
+            wake();
+        }
     }
 
     /** End the stream now, discarding what is queued. */
     void abort(Throwable reason) {
         completing = true;
-        java.util.function.Consumer<Signal> s = signal;
+        Consumer<Signal> s = signal;
         if (s != null) {
             s.accept(new Abort(reason));
         }
@@ -102,40 +139,51 @@ final class Outbox {
 
     // ------------------------------------------------------------------ the source's side
 
-    void attach(java.util.function.Consumer<Signal> signal) {
+    void attach(Consumer<Signal> signal) {
         this.signal = signal;
     }
 
-    Object poll() {
-        return frames.poll();
+    /**
+     * Counts the next batch to write: the frames queued, oldest first, that fit in {@code maxBytes} (at least one).
+     * Returns its size in bytes; write it with {@link #writeBatch}. Returns 0 when nothing is queued: the source
+     * then waits for a {@link Wake} (unless the outbox is completing), registered in the same step, so a frame
+     * offered meanwhile is either in this batch or wakes the source.
+     */
+    int nextBatch(int maxBytes) {
+        if (writing.isDrained()) {
+            writing.reset();
+            synchronized (lock) {
+                FrameQueue filled = adding;
+                adding = writing;
+                writing = filled;
+                sourceWaiting = writing.isDrained() && !completing;
+            }
+        }
+        batchBytes = writing.nextBatchBytes(maxBytes);
+        return batchBytes;
     }
 
-    void released(long bytes) {
-        pending.addAndGet(-bytes);
+    /** Writes the batch counted by {@link #nextBatch} into {@code target}, which has room for it. */
+    void writeBatch(ByteBuffer target) {
+        writing.writeBatch(target, batchBytes);
+        written += batchBytes;
+        batchBytes = 0;
     }
 
     boolean isCompleting() {
         return completing;
     }
 
-    /**
-     * The source has nothing to send and waits. Returns true when frames (or completion) arrived meanwhile and the
-     * source should drain again itself instead of waiting for a wake-up.
-     */
-    boolean park() {
-        sourceWaiting.set(true);
-        if ((!frames.isEmpty() || completing) && sourceWaiting.compareAndSet(true, false)) {
-            return true;
-        }
-        return false;
+    private boolean takeWaiting() {
+        boolean waiting = sourceWaiting;
+        sourceWaiting = false;
+        return waiting;
     }
 
     private void wake() {
-        if (sourceWaiting.get() && sourceWaiting.compareAndSet(true, false)) {
-            java.util.function.Consumer<Signal> s = signal;
-            if (s != null) {
-                s.accept(Wake.INSTANCE);
-            }
+        Consumer<Signal> s = signal;
+        if (s != null) {
+            s.accept(Wake.INSTANCE);
         }
     }
 

@@ -1,7 +1,5 @@
 package io.courier.broker.session;
 
-import io.courier.protocol.FrameCodec;
-import io.courier.protocol.FrameType;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.SourceShape;
@@ -12,8 +10,6 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Drains an {@link Outbox} into the connection's TCP stream: on each demand it takes everything queued (up to
@@ -21,8 +17,6 @@ import java.util.List;
  * stream handles one element per batch instead of one per message. MSG heads are written straight into that buffer.
  */
 final class OutboxSource extends GraphStage<SourceShape<ByteString>> {
-
-    private static final int MSG_HEAD = FrameCodec.HEADER_BYTES + 4;
 
     private final Outbox outbox;
     private final int maxBatchBytes;
@@ -34,10 +28,6 @@ final class OutboxSource extends GraphStage<SourceShape<ByteString>> {
         this.maxBatchBytes = maxBatchBytes;
     }
 
-    static int messageSize(ByteString body) {
-        return MSG_HEAD + body.size();
-    }
-
     @Override
     public SourceShape<ByteString> shape() {
         return shape;
@@ -46,8 +36,6 @@ final class OutboxSource extends GraphStage<SourceShape<ByteString>> {
     @Override
     public GraphStageLogic createLogic(Attributes inheritedAttributes) {
         return new GraphStageLogic(shape) {
-            private final List<Object> batch = new ArrayList<>();
-            private Object carried;
             private final AsyncCallback<Outbox.Signal> signal = createAsyncCallback(this::onSignal);
 
             {
@@ -72,62 +60,26 @@ final class OutboxSource extends GraphStage<SourceShape<ByteString>> {
                 }
             }
 
+            /** Pushes a batch, or ends the stream once completing and drained, or else waits for a wake-up. */
             private void drainOrPark() {
-                do {
-                    if (emitBatch()) {
-                        return;
-                    }
-                    if (outbox.isCompleting()) {
-                        completeStage();
-                        return;
-                    }
-                } while (outbox.park());
+                if (!emitBatch() && outbox.isCompleting()) {
+                    completeStage();
+                }
             }
 
-            /** Pushes one batch of everything queued; false when nothing was queued. */
+            /** Pushes one batch of everything queued; false when nothing was queued (the outbox then wakes us). */
             private boolean emitBatch() {
-                int bytes = 0;
-                Object next = carried != null ? carried : outbox.poll();
-                carried = null;
-                while (next != null) {
-                    int size = size(next);
-                    if (bytes > 0 && bytes + size > maxBatchBytes) {
-                        carried = next;
-                        break;
-                    }
-                    batch.add(next);
-                    bytes += size;
-                    next = outbox.poll();
-                }
-                if (batch.isEmpty()) {
+                int bytes = outbox.nextBatch(maxBatchBytes);
+                if (bytes == 0) {
                     return false;
                 }
+                // A new array per write: the TCP stage keeps the element until it is written.
                 byte[] buffer = new byte[bytes];
-                ByteBuffer target = ByteBuffer.wrap(buffer);
-                for (Object frame : batch) {
-                    write(frame, target);
-                }
-                batch.clear();
-                outbox.released(bytes);
+                outbox.writeBatch(ByteBuffer.wrap(buffer));
                 push(out, ByteString.fromArrayUnsafe(buffer));
                 return true;
             }
         };
-    }
-
-    private static int size(Object frame) {
-        return frame instanceof Outbox.Delivery d ? messageSize(d.body()) : ((ByteString) frame).size();
-    }
-
-    private static void write(Object frame, ByteBuffer target) {
-        if (frame instanceof Outbox.Delivery d) {
-            target.putInt(1 + 4 + d.body().size());
-            target.put((byte) FrameType.MSG.code());
-            target.putInt(d.sid());
-            d.body().copyToBuffer(target);
-        } else {
-            ((ByteString) frame).copyToBuffer(target);
-        }
     }
 
     @Override

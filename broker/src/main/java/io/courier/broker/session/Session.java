@@ -2,6 +2,7 @@ package io.courier.broker.session;
 
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
+import io.courier.broker.routing.Match;
 import io.courier.broker.routing.Router;
 import io.courier.broker.routing.Subscriber;
 import io.courier.broker.routing.Subscription;
@@ -11,9 +12,9 @@ import io.courier.protocol.Err;
 import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
+import io.courier.protocol.FrameType;
 import io.courier.protocol.Ping;
 import io.courier.protocol.Pong;
-import io.courier.protocol.Publish;
 import io.courier.protocol.Subscribe;
 import io.courier.protocol.Topic;
 import io.courier.protocol.Unsubscribe;
@@ -22,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -76,6 +78,9 @@ final class Session implements Subscriber {
     private final Outbox outbox;
     private final Owner owner;
     private final FrameSplitter splitter;
+    private final FrameSplitter.FrameHandler frameHandler = this::onFrame;
+    private final PublishFrame publish = new PublishFrame();
+    private final TopicCache topics = new TopicCache();
     private final Map<Integer, Subscription> subscriptions = new HashMap<>();
     private volatile Consumer<Event> events = e -> { };
 
@@ -110,7 +115,7 @@ final class Session implements Subscriber {
         if (state == State.CLOSING) {
             return;
         }
-        FrameCodec.Decoded.Failure failure = splitter.split(bytes, this::onFrame);
+        FrameCodec.Decoded.Failure failure = splitter.split(bytes, frameHandler);
         if (failure != null) {
             protocolError(failure.code(), failure.reason());
         }
@@ -152,9 +157,14 @@ final class Session implements Subscriber {
         outbox.abort(new IllegalStateException("connection " + id + " closed"));
     }
 
-    /** Handles one frame (type byte + body); returns false once the session is closing. */
-    private boolean onFrame(ByteString frame) {
-        FrameCodec.Decoded decoded = FrameCodec.decodeFrame(frame.asByteBuffer());
+    /** Handles one frame, {@code data[offset, offset + length)}; returns false once the session is closing. */
+    private boolean onFrame(byte[] data, int offset, int length) {
+        if (state == State.CONNECTED && data[offset] == FrameType.PUB.code()) {
+            // The one frame on the hot path: read in place, never decoded into a Publish.
+            onPublish(data, offset, length);
+            return state != State.CLOSING;
+        }
+        FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(data, offset, length));
         if (decoded instanceof FrameCodec.Decoded.Failure f) {
             protocolError(f.code(), f.reason());
             return false;
@@ -169,7 +179,6 @@ final class Session implements Subscriber {
             return state != State.CLOSING;
         }
         switch (f.type()) {
-            case PUB -> onPublish((Publish) f, frame);
             case SUB -> onSubscribe((Subscribe) f);
             case UNSUB -> onUnsubscribe((Unsubscribe) f);
             case PING -> control(Pong.INSTANCE);
@@ -178,6 +187,7 @@ final class Session implements Subscriber {
             case CONNECTED, MSG -> protocolError(ErrorCode.PROTOCOL_VIOLATION,
                     f.type() + " is sent by brokers only");
             case ERR -> log.debug("client {} sent {}", clientName, f);
+            case PUB -> throw new IllegalStateException("a PUB after CONNECT is handled by onPublish");
         }
         return state != State.CLOSING;
     }
@@ -197,25 +207,53 @@ final class Session implements Subscriber {
                 settings.maxPayload(), (int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), servers));
     }
 
-    private void onPublish(Publish p, ByteString frame) {
-        if (p.payload().length > settings.maxPayload()) {
-            protocolError(ErrorCode.PAYLOAD_TOO_LARGE, "payload of " + p.payload().length
+    /**
+     * Routes a PUB without decoding it: its topic comes from the session's {@link TopicCache} (decoded and validated
+     * only the first time), its body is forwarded as received. The checks and their order are those of a decoded
+     * PUB: layout, payload size, topic, reply topic.
+     */
+    private void onPublish(byte[] data, int offset, int length) {
+        PublishFrame p = publish;
+        if (!p.read(data, offset, length)) {
+            malformedPublish(ByteBuffer.wrap(data, offset, length));
+            return;
+        }
+        if (p.payloadLength() > settings.maxPayload()) {
+            protocolError(ErrorCode.PAYLOAD_TOO_LARGE, "payload of " + p.payloadLength()
                     + " bytes exceeds the maximum of " + settings.maxPayload());
             return;
         }
-        String invalid = Topic.invalidTopicReason(p.topic());
-        if (invalid == null && p.hasReplyTo()) {
-            invalid = Topic.invalidTopicReason(p.replyTo());
+        String topic = topics.find(data, p.topicOffset(), p.topicLength());
+        if (topic == null) {
+            topic = p.topic();
+            String invalid = Topic.invalidTopicReason(topic);
             if (invalid != null) {
-                invalid = "reply " + invalid;
+                control(new Err(ErrorCode.INVALID_TOPIC, invalid));
+                return;
+            }
+            topics.remember(data, p.topicOffset(), p.topicLength(), topic);
+        }
+        if (p.hasReplyTo() && !p.replyToIsPlainValidTopic()) {
+            String invalid = Topic.invalidTopicReason(p.replyTo());
+            if (invalid != null) {
+                control(new Err(ErrorCode.INVALID_TOPIC, "reply " + invalid));
+                return;
             }
         }
-        if (invalid != null) {
-            control(new Err(ErrorCode.INVALID_TOPIC, invalid));
-            return;
-        }
         stats.published();
-        router.publish(id, noEcho, p.topic(), p.replyTo(), frame.drop(1));
+        Match match = router.publish(id, noEcho, topic, p.body());
+        if (match.isEmpty() && p.hasReplyTo()) {
+            router.answerNoResponders(p.replyTo());
+        }
+    }
+
+    /** The codec words the error of a PUB whose fields do not fit its frame. */
+    private void malformedPublish(ByteBuffer frame) {
+        FrameCodec.Decoded decoded = FrameCodec.decodeFrame(frame);
+        if (!(decoded instanceof FrameCodec.Decoded.Failure f)) {
+            throw new IllegalStateException("PublishFrame refused a PUB that FrameCodec accepts: " + decoded);
+        }
+        protocolError(f.code(), f.reason());
     }
 
     private void onSubscribe(Subscribe s) {

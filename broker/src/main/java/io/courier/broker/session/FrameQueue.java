@@ -1,0 +1,115 @@
+package io.courier.broker.session;
+
+import io.courier.protocol.FrameCodec;
+import io.courier.protocol.FrameType;
+import org.apache.pekko.util.ByteString;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Frames waiting to be written, in order, in reusable arrays: a MSG is a slot holding the subscription's sid and the
+ * shared PUB body (no record or queue node per message), a control frame a slot holding the encoded frame. Not
+ * thread-safe: the {@link Outbox} fills one under its lock while its source writes out another, then swaps them.
+ */
+final class FrameQueue {
+
+    /** Bytes of a MSG frame in front of the PUB body: length, type, sid. */
+    static final int MSG_HEAD = FrameCodec.HEADER_BYTES + 4;
+
+    private static final int INITIAL_CAPACITY = 16;
+    /**
+     * Arrays grown beyond this during a backlog are let go once a use fills less than a quarter of them, so a link
+     * does not keep them after the backlog (nor drop and regrow them while it lasts).
+     */
+    private static final int RETAINED_CAPACITY = 16 * 1024;
+
+    /** An encoded control frame (CONNECTED, PONG, ERR), written as it is. */
+    private record Control(ByteString frame) { }
+
+    private Object[] frames;
+    private int[] sids;
+    private int size;
+    /** The next slot to write out. */
+    private int head;
+
+    static int messageSize(ByteString body) {
+        return MSG_HEAD + body.size();
+    }
+
+    void addMessage(int sid, ByteString body) {
+        add(sid, body);
+    }
+
+    void addControl(ByteString frame) {
+        add(0, new Control(frame));
+    }
+
+    /** Whether every frame added has been written out. */
+    boolean isDrained() {
+        return head == size;
+    }
+
+    /**
+     * Bytes of the frames from the next one on that fit in {@code maxBytes}; always at least the next frame, and
+     * 0 only when drained.
+     */
+    int nextBatchBytes(int maxBytes) {
+        int bytes = 0;
+        for (int i = head; i < size; i++) {
+            int frame = sizeOf(i);
+            if (bytes > 0 && bytes + frame > maxBytes) {
+                break;
+            }
+            bytes += frame;
+        }
+        return bytes;
+    }
+
+    /** Writes the next frames, {@code bytes} of them as counted by {@link #nextBatchBytes}, and lets them go. */
+    void writeBatch(ByteBuffer target, int bytes) {
+        int written = 0;
+        while (written < bytes) {
+            written += sizeOf(head);
+            Object frame = frames[head];
+            if (frame instanceof Control c) {
+                c.frame().copyToBuffer(target);
+            } else {
+                ByteString body = (ByteString) frame;
+                target.putInt(1 + 4 + body.size());
+                target.put((byte) FrameType.MSG.code());
+                target.putInt(sids[head]);
+                body.copyToBuffer(target);
+            }
+            frames[head++] = null;
+        }
+    }
+
+    /** Empties a drained queue for reuse. */
+    void reset() {
+        if (frames != null && frames.length > RETAINED_CAPACITY && size < frames.length / 4) {
+            frames = null;
+            sids = null;
+        }
+        size = 0;
+        head = 0;
+    }
+
+    private int sizeOf(int slot) {
+        Object frame = frames[slot];
+        return frame instanceof Control c ? c.frame().size() : messageSize((ByteString) frame);
+    }
+
+    private void add(int sid, Object frame) {
+        if (frames == null) {
+            frames = new Object[INITIAL_CAPACITY];
+            sids = new int[INITIAL_CAPACITY];
+        } else if (size == frames.length) {
+            frames = Arrays.copyOf(frames, size * 2);
+            sids = Arrays.copyOf(sids, size * 2);
+        }
+        frames[size] = frame;
+        sids[size] = sid;
+        size++;
+    }
+}
