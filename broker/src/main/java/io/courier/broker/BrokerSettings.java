@@ -28,6 +28,7 @@ public record BrokerSettings(
         long maxPendingBytes,
         SlowConsumerPolicy slowConsumerPolicy,
         Duration dropReportInterval,
+        Duration publisherPause,
         Duration closeTimeout,
         Duration shutdownTimeout,
         int matchCacheSize) {
@@ -61,6 +62,7 @@ public record BrokerSettings(
                 r.bytesInRange("courier.slow-consumer.max-pending", 1024, Long.MAX_VALUE / 2),
                 r.policy("courier.slow-consumer.policy"),
                 r.positiveDuration("courier.slow-consumer.drop-report-interval"),
+                r.nonNegativeDuration("courier.slow-consumer.publisher-pause"),
                 r.positiveDuration("courier.close-timeout"),
                 r.positiveDuration("courier.shutdown-timeout"),
                 r.intInRange("courier.routing.match-cache-size", 0, 10_000_000));
@@ -129,14 +131,22 @@ public record BrokerSettings(
         }
 
         Duration positiveDuration(String key) {
+            Duration d = nonNegativeDuration(key);
+            if (d.isZero()) {
+                throw new IllegalArgumentException(key + ": must be a positive duration such as 5s, got " + d);
+            }
+            return d;
+        }
+
+        Duration nonNegativeDuration(String key) {
             Duration d;
             try {
                 d = config.getDuration(key);
             } catch (ConfigException e) {
                 throw invalid(key, e);
             }
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(key + ": must be a positive duration such as 5s, got " + d);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(key + ": must not be negative, got " + d);
             }
             return d;
         }

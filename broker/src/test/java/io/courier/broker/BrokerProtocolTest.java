@@ -273,6 +273,56 @@ class BrokerProtocolTest {
     }
 
     @Test
+    void aSubscriberReadingSlowerThanThePublisherSendsPacesThePublisherInsteadOfLosingItsLink() throws Exception {
+        start("courier.slow-consumer { max-pending = 1 MiB, policy = disconnect, publisher-pause = 5s }");
+        assertThat(floodThroughAReaderOfSixteenMegabytesPerSecond()).as("messages received").isEqualTo(20_000);
+        assertThat(broker.stats().slowConsumers()).isZero();
+    }
+
+    @Test
+    void withoutPublisherFlowControlTheSameReaderIsASlowConsumer() throws Exception {
+        start("courier.slow-consumer { max-pending = 1 MiB, policy = disconnect, publisher-pause = 0s }");
+        assertThat(floodThroughAReaderOfSixteenMegabytesPerSecond()).as("messages received").isLessThan(20_000);
+        assertThat(broker.stats().slowConsumers()).isEqualTo(1);
+    }
+
+    /**
+     * 20 MB in 1 KiB messages, far more than the kernel's socket buffers hold, sent as fast as a socket takes them
+     * to a subscriber that reads 16 KiB per millisecond. Returns how many messages it received, in order.
+     */
+    private int floodThroughAReaderOfSixteenMegabytesPerSecond() throws Exception {
+        int count = 20_000;
+        try (RawClient sub = RawClient.connected(broker.address(), "reader");
+             RawClient pub = RawClient.connected(broker.address(), "pub")) {
+            sub.send(new Subscribe(1, "flood", ""));
+            flush(sub);
+            Thread publisher = new Thread(() -> {
+                byte[] payload = new byte[1024];
+                try {
+                    for (int i = 0; i < count; i++) {
+                        ByteBuffer.wrap(payload).putInt(0, i);
+                        pub.send(new Publish("flood", payload));
+                    }
+                } catch (IOException e) {
+                    // the test's assertions tell what went wrong
+                }
+            }, "flood-publisher");
+            publisher.setDaemon(true);
+            publisher.start();
+            int received = 0;
+            Frame f;
+            while (received < count && (f = sub.next(WAIT)) instanceof Message m) {
+                assertThat(ByteBuffer.wrap(m.payload()).getInt(0)).as("in order").isEqualTo(received);
+                if (++received % 16 == 0) {
+                    Thread.sleep(1);
+                }
+            }
+            publisher.join(WAIT.toMillis());
+            return received;
+        }
+    }
+
+    @Test
     void slowConsumerIsToldHowManyMessagesWereDroppedUnderTheDropPolicy() throws Exception {
         start("courier.slow-consumer { max-pending = 64 KiB, policy = drop, drop-report-interval = 100ms }");
         try (RawClient slow = RawClient.connected(broker.address(), "slow");

@@ -1,6 +1,7 @@
 package io.courier.bench.jmh;
 
 import io.courier.broker.routing.Match;
+import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Router;
 import io.courier.broker.routing.Subscriber;
 import io.courier.broker.routing.Subscription;
@@ -151,7 +152,7 @@ public class SubscriptionIndexBenchmark {
         }
 
         @Override
-        public boolean offer(int sid, ByteString body) {
+        public boolean offer(int sid, ByteString body, PublisherFlow flow) {
             return true;
         }
 

@@ -45,11 +45,12 @@ public final class RoutingRig {
         BrokerStats stats = new BrokerStats();
         Router router = new Router(settings.matchCacheSize());
         publisher = session(0, settings, stats, router, new Outbox(settings.maxPendingBytes(),
-                settings.slowConsumerPolicy(), stats, () -> { }));
+                settings.slowConsumerPolicy(), true, stats, () -> { }));
         publisher.onBytes(frame(new Connect(1, "pub", "bench", "", "", 0, false)));
         subscriberOutboxes = new Outbox[subscribers];
         for (int i = 0; i < subscribers; i++) {
-            Outbox outbox = new Outbox(settings.maxPendingBytes(), settings.slowConsumerPolicy(), stats, () -> { });
+            Outbox outbox = new Outbox(settings.maxPendingBytes(), settings.slowConsumerPolicy(), true, stats,
+                    () -> { });
             Session s = session(i + 1, settings, stats, router, outbox);
             s.onBytes(frame(new Connect(1, "sub" + i, "bench", "", "", 0, false)));
             s.onBytes(frame(new Subscribe(1, pattern, "")));

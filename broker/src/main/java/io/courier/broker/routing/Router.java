@@ -48,27 +48,29 @@ public final class Router {
 
     /**
      * Delivers a published message. {@code body} is the PUB frame's body (everything after the type byte), shared
-     * as-is by every MSG frame. With {@code noEcho} the publisher's own subscriptions are skipped.
+     * as-is by every MSG frame. With {@code noEcho} the publisher's own subscriptions are skipped. A subscriber's
+     * queue that fills up tells the publisher through {@code flow}.
      *
      * @return the subscriptions the topic matched; when there are none and the message is a request, the caller
      *         answers it with {@link #answerNoResponders} (the reply topic is only decoded then)
      */
-    public Match publish(long publisherId, boolean noEcho, String topic, ByteString body) {
+    public Match publish(long publisherId, boolean noEcho, String topic, ByteString body, PublisherFlow flow) {
         Match match = index.match(topic);
         for (Subscription s : match.plainArray()) {
             if (noEcho && s.subscriber().id() == publisherId) {
                 continue;
             }
-            s.deliver(body);
+            s.deliver(body, flow);
         }
         for (Subscription[] group : match.groupArrays()) {
-            deliverToOne(group, publisherId, noEcho, body);
+            deliverToOne(group, publisherId, noEcho, body, flow);
         }
         return match;
     }
 
     /** One member of the group gets the message; if the chosen one cannot take it, the next one is tried. */
-    private static boolean deliverToOne(Subscription[] group, long publisherId, boolean noEcho, ByteString body) {
+    private static boolean deliverToOne(Subscription[] group, long publisherId, boolean noEcho, ByteString body,
+                                        PublisherFlow flow) {
         Subscription first = Match.pick(group);
         int start = 0;
         while (group[start] != first) {
@@ -79,7 +81,7 @@ public final class Router {
             if (noEcho && s.subscriber().id() == publisherId) {
                 continue;
             }
-            if (s.deliver(body)) {
+            if (s.deliver(body, flow)) {
                 return true;
             }
         }
@@ -93,10 +95,10 @@ public final class Router {
         ByteString body = ByteString.fromArrayUnsafe(frame).drop(FrameCodec.HEADER_BYTES);
         Match match = index.match(replyTo);
         for (Subscription s : match.plainArray()) {
-            s.deliver(body);
+            s.deliver(body, PublisherFlow.NONE);
         }
         for (Subscription[] group : match.groupArrays()) {
-            deliverToOne(group, 0, false, body);
+            deliverToOne(group, 0, false, body, PublisherFlow.NONE);
         }
     }
 }

@@ -10,9 +10,10 @@ public interface Subscriber {
 
     /**
      * Queues a MSG for subscription {@code sid} whose body after the sid is {@code body} (the publisher's PUB body,
-     * shared by every subscriber); returns false when it was not queued (slow consumer, closing link).
+     * shared by every subscriber); returns false when it was not queued (slow consumer, closing link). A queue
+     * filling up tells {@code flow}.
      */
-    boolean offer(int sid, ByteString body);
+    boolean offer(int sid, ByteString body, PublisherFlow flow);
 
     /** A subscription of this link delivered its last message ({@code UNSUB} with a maximum) and left the index. */
     void expired(Subscription subscription);

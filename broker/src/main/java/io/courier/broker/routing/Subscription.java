@@ -54,7 +54,7 @@ public final class Subscription {
      * Sends a message whose MSG body after the sid is {@code body} (the publisher's PUB body, shared by all
      * subscribers). Returns false when the subscription is used up or the subscriber refused it.
      */
-    boolean deliver(ByteString body) {
+    boolean deliver(ByteString body, PublisherFlow flow) {
         boolean last = false;
         if (remaining.get() != UNLIMITED) {
             long left = remaining.decrementAndGet();
@@ -63,7 +63,7 @@ public final class Subscription {
             }
             last = left == 0;
         }
-        boolean queued = subscriber.offer(sid, body);
+        boolean queued = subscriber.offer(sid, body, flow);
         if (last) {
             subscriber.expired(this);
         }

@@ -82,7 +82,8 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         this.timers = timers;
         this.settings = settings;
         ActorRef<Command> self = context.getSelf();
-        this.outbox = new Outbox(settings.maxPendingBytes(), settings.slowConsumerPolicy(), stats,
+        this.outbox = new Outbox(settings.maxPendingBytes(), settings.slowConsumerPolicy(),
+                !settings.publisherPause().isZero(), stats,
                 () -> self.tell(new Tick(Session.SlowConsumer.INSTANCE)));
         Session.Owner owner = new Session.Owner() {
             @Override
@@ -97,7 +98,8 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         };
         Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, servers, outbox, owner);
         Sink<ByteString, Consumer<Session.Event>> inbound =
-                Sink.fromGraph(new SessionSink(logic, failure -> self.tell(new StreamStopped(failure))));
+                Sink.fromGraph(new SessionSink(logic, settings.publisherPause(),
+                        failure -> self.tell(new StreamStopped(failure))));
         Source<ByteString, NotUsed> outbound = Source.fromGraph(new OutboxSource(outbox, MAX_WRITE_BATCH));
         this.session = incoming.handleWith(Flow.fromSinkAndSourceCoupledMat(inbound, outbound, Keep.left()),
                 materializer);

@@ -2,9 +2,12 @@ package io.courier.broker.session;
 
 import io.courier.broker.BrokerSettings.SlowConsumerPolicy;
 import io.courier.broker.BrokerStats;
+import io.courier.broker.routing.PublisherFlow;
 import org.apache.pekko.util.ByteString;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -18,11 +21,15 @@ import java.util.function.Consumer;
  * reports the count to the client. Control frames (PONG, ERR, CONNECTED) bypass the byte limit: they are few and
  * the client must see them.
  *
+ * <p>Publisher flow control: a message that leaves more than half the limit pending tells the publisher (see
+ * {@link PublisherFlow}), which stops reading until this outbox is back under a quarter of the limit, or until it
+ * gave up waiting and called {@link #stopPacing}; from then until the outbox drains, only the policy applies.
+ *
  * <p>No garbage per message: frames go into a {@link FrameQueue}'s reused arrays instead of a linked queue with a
  * node and a record per message. Publishers add to one queue under a lock held for a few stores; the source swaps it
  * for the one it has written out, once per batch, and writes the batch without the lock.
  */
-final class Outbox {
+final class Outbox implements PublisherFlow.Drain {
 
     /** Called once when the first message overflows under the disconnect policy. */
     interface OverflowListener {
@@ -62,27 +69,45 @@ final class Outbox {
      */
     private volatile long written;
 
-    Outbox(long maxPending, SlowConsumerPolicy policy, BrokerStats stats, OverflowListener listener) {
+    private final boolean pacePublishers;
+    private final long highWater;
+    private final long lowWater;
+    /** Whether a filling outbox tells its publishers. Guarded by {@link #lock}. */
+    private boolean pacing;
+    /** Publishers waiting for this outbox to drain. Guarded by {@link #lock}. */
+    private final List<Runnable> drainWaiters = new ArrayList<>();
+    /** Set while someone waits for the drain (or pacing is off): the source then checks after each write. */
+    private volatile boolean watchDrain;
+
+    Outbox(long maxPending, SlowConsumerPolicy policy, boolean pacePublishers, BrokerStats stats,
+           OverflowListener listener) {
         this.maxPending = maxPending;
+        this.pacePublishers = pacePublishers;
+        this.pacing = pacePublishers;
+        this.highWater = maxPending / 2;
+        this.lowWater = maxPending / 4;
         this.policy = policy;
         this.stats = stats;
         this.listener = listener;
     }
 
-    /** Queues a MSG under the byte limit and the slow-consumer policy. */
-    boolean offerMessage(int sid, ByteString body) {
+    /** Queues a MSG under the byte limit and the slow-consumer policy; tells {@code flow} when it fills up. */
+    boolean offerMessage(int sid, ByteString body, PublisherFlow flow) {
         if (overflowed.get() || completing) {
             return false;
         }
         int size = FrameQueue.messageSize(body);
         boolean queued;
         boolean wake = false;
+        boolean congested = false;
         synchronized (lock) {
-            queued = offered - written + size <= maxPending;
+            long pending = offered - written + size;
+            queued = pending <= maxPending;
             if (queued) {
                 offered += size;
                 adding.addMessage(sid, body);
                 wake = takeWaiting();
+                congested = pacing && pending > highWater;
             }
         }
         if (!queued) {
@@ -91,6 +116,9 @@ final class Outbox {
         }
         if (wake) {
             wake();
+        }
+        if (congested) {
+            flow.congested(this);
         }
         return true;
     }
@@ -111,6 +139,41 @@ final class Outbox {
         }
     }
 
+    @Override
+    public void whenDrained(Runnable resume) {
+        synchronized (lock) {
+            if (!completing && offered - written > lowWater) {
+                drainWaiters.add(resume);
+                watchDrain = true;
+                return;
+            }
+        }
+        resume.run();
+    }
+
+    @Override
+    public void stopPacing() {
+        synchronized (lock) {
+            pacing = false;
+            watchDrain = true;
+        }
+    }
+
+    /** After a write: when under the low-water mark, resume the waiting publishers and pace again. */
+    private void checkDrained() {
+        List<Runnable> ready;
+        synchronized (lock) {
+            if (!completing && offered - written > lowWater) {
+                return;
+            }
+            pacing = pacePublishers;
+            watchDrain = false;
+            ready = List.copyOf(drainWaiters);
+            drainWaiters.clear();
+        }
+        ready.forEach(Runnable::run);
+    }
+
     /** Messages dropped since the last call (drop policy). */
     long takeDropped() {
         return dropped.getAndSet(0);
@@ -119,6 +182,7 @@ final class Outbox {
     /** Flush what is queued, then end the stream (which closes the socket). Later offers are ignored. */
     void complete() {
         completing = true;
+        checkDrained();
         boolean wake;
         synchronized (lock) {
             wake = takeWaiting();
@@ -131,6 +195,7 @@ final class Outbox {
     /** End the stream now, discarding what is queued. */
     void abort(Throwable reason) {
         completing = true;
+        checkDrained();
         Consumer<Signal> s = signal;
         if (s != null) {
             s.accept(new Abort(reason));
@@ -168,6 +233,9 @@ final class Outbox {
         writing.writeBatch(target, batchBytes);
         written += batchBytes;
         batchBytes = 0;
+        if (watchDrain) {
+            checkDrained();
+        }
     }
 
     boolean isCompleting() {

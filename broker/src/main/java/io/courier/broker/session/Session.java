@@ -3,6 +3,7 @@ package io.courier.broker.session;
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
 import io.courier.broker.routing.Match;
+import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Router;
 import io.courier.broker.routing.Subscriber;
 import io.courier.broker.routing.Subscription;
@@ -82,6 +83,13 @@ final class Session implements Subscriber {
     private final PublishFrame publish = new PublishFrame();
     private final TopicCache topics = new TopicCache();
     private final Map<Integer, Subscription> subscriptions = new HashMap<>();
+    /** The first subscriber queue that filled up while this session's PUBs were routed; see {@link #takeCongestion}. */
+    private PublisherFlow.Drain congestion;
+    private final PublisherFlow flow = queue -> {
+        if (congestion == null) {
+            congestion = queue;
+        }
+    };
     private volatile Consumer<Event> events = e -> { };
 
     private State state = State.AWAITING_CONNECT;
@@ -148,6 +156,16 @@ final class Session implements Subscriber {
         } else if (event instanceof Drain) {
             close(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
         }
+    }
+
+    /**
+     * A subscriber queue that passed its high-water mark while the last bytes' PUBs were routed, or null; the stage
+     * then waits for it to drain before reading more from this client.
+     */
+    PublisherFlow.Drain takeCongestion() {
+        PublisherFlow.Drain d = congestion;
+        congestion = null;
+        return d;
     }
 
     /** The link is gone: nothing may be routed to it any more. */
@@ -241,7 +259,7 @@ final class Session implements Subscriber {
             }
         }
         stats.published();
-        Match match = router.publish(id, noEcho, topic, p.body());
+        Match match = router.publish(id, noEcho, topic, p.body(), flow);
         if (match.isEmpty() && p.hasReplyTo()) {
             router.answerNoResponders(p.replyTo());
         }
@@ -347,8 +365,8 @@ final class Session implements Subscriber {
     }
 
     @Override
-    public boolean offer(int sid, ByteString body) {
-        return outbox.offerMessage(sid, body);
+    public boolean offer(int sid, ByteString body, PublisherFlow flow) {
+        return outbox.offerMessage(sid, body, flow);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.courier.broker.session;
 
+import io.courier.broker.routing.PublisherFlow;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Inlet;
@@ -8,8 +9,10 @@ import org.apache.pekko.stream.stage.AbstractGraphStageWithMaterializedValue;
 import org.apache.pekko.stream.stage.AbstractInHandler;
 import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
+import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
@@ -17,6 +20,10 @@ import java.util.function.Consumer;
  * between, and serialises the session's other {@link Session.Event}s onto the same stage. Materialises to the
  * function that posts such events. When the stage stops, for whatever reason, the session is released and the
  * owner is told, with the exception if the session's own code failed.
+ *
+ * <p>Publisher flow control happens here: when routing the last bytes filled a subscriber's queue past its
+ * high-water mark, the stage reads nothing more from this client until that queue drains or {@code maxPause} has
+ * passed (see {@link io.courier.broker.routing.PublisherFlow}).
  */
 final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShape<ByteString>, Consumer<Session.Event>> {
 
@@ -25,13 +32,17 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
         void stopped(Throwable failure);
     }
 
+    private static final String PAUSE_TIMER = "publisher-pause";
+
     private final Session session;
+    private final Duration maxPause;
     private final Stopped stopped;
     private final Inlet<ByteString> in = Inlet.create("SessionSink.in");
     private final SinkShape<ByteString> shape = SinkShape.of(in);
 
-    SessionSink(Session session, Stopped stopped) {
+    SessionSink(Session session, Duration maxPause, Stopped stopped) {
         this.session = session;
+        this.maxPause = maxPause;
         this.stopped = stopped;
     }
 
@@ -46,8 +57,11 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
         return Pair.create(logic, logic.events::invoke);
     }
 
-    private final class Logic extends GraphStageLogic {
+    private final class Logic extends TimerGraphStageLogic {
         private final AsyncCallback<Session.Event> events = createAsyncCallback(this::onEvent);
+        private final AsyncCallback<PublisherFlow.Drain> drained = createAsyncCallback(this::onDrained);
+        /** The subscriber queue this publisher waits for, or null while reading. */
+        private PublisherFlow.Drain waitingFor;
         private Throwable failure;
 
         Logic() {
@@ -62,7 +76,14 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
                         fail(e);
                         return;
                     }
-                    pull(in);
+                    PublisherFlow.Drain congested = session.takeCongestion();
+                    if (congested == null) {
+                        pull(in);
+                    } else {
+                        waitingFor = congested;
+                        scheduleOnce(PAUSE_TIMER, maxPause);
+                        congested.whenDrained(() -> drained.invoke(congested));
+                    }
                 }
 
                 @Override
@@ -82,6 +103,28 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
         public void preStart() {
             session.attach(events::invoke);
             pull(in);
+        }
+
+        private void onDrained(PublisherFlow.Drain queue) {
+            if (queue == waitingFor) {
+                cancelTimer(PAUSE_TIMER);
+                resumeReading();
+            }
+        }
+
+        @Override
+        public void onTimer(Object key) {
+            if (waitingFor != null) {
+                waitingFor.stopPacing();
+                resumeReading();
+            }
+        }
+
+        private void resumeReading() {
+            waitingFor = null;
+            if (!isClosed(in) && !hasBeenPulled(in)) {
+                pull(in);
+            }
         }
 
         private void onEvent(Session.Event event) {

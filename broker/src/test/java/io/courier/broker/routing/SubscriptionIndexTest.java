@@ -33,7 +33,7 @@ class SubscriptionIndexTest {
         }
 
         @Override
-        public boolean offer(int sid, ByteString body) {
+        public boolean offer(int sid, ByteString body, PublisherFlow flow) {
             received++;
             return true;
         }
@@ -120,7 +120,7 @@ class SubscriptionIndexTest {
         int messages = 4000;
         ByteString body = ByteString.fromString("x");
         for (int i = 0; i < messages; i++) {
-            router.publish(0, false, "jobs.run", body);
+            router.publish(0, false, "jobs.run", body, PublisherFlow.NONE);
         }
         int total = 0;
         for (Counting c : members) {
@@ -143,7 +143,7 @@ class SubscriptionIndexTest {
             }
 
             @Override
-            public boolean offer(int sid, ByteString body) {
+            public boolean offer(int sid, ByteString body, PublisherFlow flow) {
                 got.merge("n", 1, Integer::sum);
                 return true;
             }
@@ -157,7 +157,7 @@ class SubscriptionIndexTest {
         router.subscribe(s);
         s.limitTo(3);
         for (int i = 0; i < 10; i++) {
-            router.publish(2, false, "t", ByteString.fromString("m"));
+            router.publish(2, false, "t", ByteString.fromString("m"), PublisherFlow.NONE);
         }
         assertThat(got.get("n")).isEqualTo(3);
         assertThat(expired).containsExactly(s);
