@@ -78,7 +78,7 @@ await_port() {
 start_broker() {
     local system=$1 port=$2
     case "$system" in
-        courier) java -jar cli/target/courier.jar broker --host 127.0.0.1 --port "$port" >"$work/broker.log" 2>&1 & ;;
+        courier) ./courier broker --host 127.0.0.1 --port "$port" >"$work/broker.log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/broker.log" 2>&1 & ;;
         mosquitto)
             printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$work/mosquitto.conf"

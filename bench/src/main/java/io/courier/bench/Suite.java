@@ -44,6 +44,9 @@ public final class Suite {
     }
 
     public List<Measurement> run() throws Exception {
+        // First, while the broker is fresh: its idle memory is what a newly started broker costs, not what the load
+        // scenarios left behind in a grown heap.
+        idleConnections();
         log("warm-up");
         PubSubBench.run(driver, new PubSubBench.Settings(count(200_000), 128, 1, 1, Duration.ofMinutes(2)));
         for (int size : SIZES) {
@@ -56,7 +59,7 @@ public final class Suite {
         latency("request/reply 128 B ping-pong", 0, 20_000);
         latency("request/reply 128 B at 1,000/s", 1_000, 10_000);
         latency("request/reply 128 B at 10,000/s", 10_000, 50_000);
-        idleConnections();
+        brokerMemoryAfterLoad();
         return measured;
     }
 
@@ -110,6 +113,18 @@ public final class Suite {
         if (liveHeap[0] >= 0) {
             record(scenario, "broker live heap at the end of the hold", liveHeap[0] / MIB, "MiB", false,
                     "heap in use after a full GC", null);
+        }
+    }
+
+    /** What the load left behind: a JVM keeps the heap it grew to unless it is told to give it back. */
+    private void brokerMemoryAfterLoad() throws IOException, InterruptedException {
+        if (settings.brokerPid() <= 0) {
+            return;
+        }
+        Thread.sleep(count(10_000));
+        long rss = IdleConnections.rss(settings.brokerPid());
+        if (rss >= 0) {
+            record("after the load scenarios", "broker RSS 10 s later", rss / MIB, "MiB", false, "", null);
         }
     }
 
