@@ -58,7 +58,7 @@ final class Charts {
         for (double v : values.values()) {
             max = Math.max(max, v);
         }
-        max = niceCeiling(max);
+        max = niceCeiling(max * 1.1);       // room for the value written above the tallest bar
         StringBuilder sb = open(title);
         yAxis(sb, max, "");
         int n = values.size();
@@ -81,7 +81,7 @@ final class Charts {
     private static StringBuilder open(String title) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d'>"
-                + "<text x='%d' y='18' font-size='13' font-weight='bold'>%s</text>", WIDTH, HEIGHT, LEFT,
+                + "<text x='%d' y='18' font-size='12' font-weight='bold'>%s</text>", WIDTH, HEIGHT, 8,
                 ComparisonReport.escape(title)));
         sb.append(String.format(Locale.ROOT, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#000'/>"
                 + "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#000'/>", LEFT, HEIGHT - BOTTOM, WIDTH - 10,
