@@ -31,6 +31,33 @@ public final class Topic {
         return invalidPatternReason(pattern) == null;
     }
 
+    /**
+     * Whether the UTF-8 bytes {@code data[offset, offset + length)} are a valid publish topic made of printable
+     * ASCII only, checked without decoding them: the usual topics ({@code _INBOX.x1y2}) pass. False means only "not
+     * certainly": decode the bytes and ask {@link #invalidTopicReason}, which also words the error. For ASCII this is
+     * exactly that method's rule.
+     */
+    public static boolean isPlainAsciiTopic(byte[] data, int offset, int length) {
+        if (length > MAX_LENGTH) {
+            return false;
+        }
+        int tokenLength = 0;
+        for (int i = offset; i < offset + length; i++) {
+            byte b = data[i];
+            if (b == '.') {
+                if (tokenLength == 0) {
+                    return false;
+                }
+                tokenLength = 0;
+            } else if (isPrintableAscii(b) && b != '*' && b != '>') {
+                tokenLength++;
+            } else {
+                return false;
+            }
+        }
+        return tokenLength > 0;
+    }
+
     private static String check(String s, boolean pattern) {
         String what = pattern ? "pattern" : "topic";
         if (s == null || s.isEmpty()) {
@@ -74,9 +101,14 @@ public final class Topic {
     /** ASCII first: topics are checked on every publish, and the Unicode tables cost more than the rest. */
     private static boolean isBlankOrControl(char c) {
         if (c < 0x80) {
-            return c <= ' ' || c == 0x7F;
+            return !isPrintableAscii(c);
         }
         return Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c);
+    }
+
+    /** An ASCII character a token may hold (wildcards aside): anything but space, control characters and DEL. */
+    private static boolean isPrintableAscii(int c) {
+        return c > ' ' && c < 0x7F;
     }
 
     /**

@@ -93,30 +93,9 @@ final class PublishFrame {
         return decode(replyOffset, replyLength);
     }
 
-    /**
-     * Whether the reply topic is certainly valid without decoding it: printable ASCII, no wildcard, no empty token,
-     * not too long. The usual reply topics ({@code _INBOX.x1y2}) pass; anything else is left to {@link Topic} on the
-     * decoded string, which words the error. For ASCII this is exactly {@link Topic#invalidTopicReason}'s rule.
-     */
+    /** Whether the reply topic is certainly valid without decoding it ({@link Topic#isPlainAsciiTopic}). */
     boolean replyToIsPlainValidTopic() {
-        if (replyLength > Topic.MAX_LENGTH) {
-            return false;
-        }
-        int tokenLength = 0;
-        for (int i = replyOffset; i < replyOffset + replyLength; i++) {
-            byte b = data[i];
-            if (b == '.') {
-                if (tokenLength == 0) {
-                    return false;
-                }
-                tokenLength = 0;
-            } else if (b > ' ' && b < 0x7F && b != '*' && b != '>') {
-                tokenLength++;
-            } else {
-                return false;
-            }
-        }
-        return tokenLength > 0;
+        return Topic.isPlainAsciiTopic(data, replyOffset, replyLength);
     }
 
     /**
