@@ -2,6 +2,7 @@ package io.courier.broker;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import io.courier.broker.routing.Router;
 import io.courier.broker.session.ConnectionsSupervisor;
 import io.courier.broker.transport.tcp.TcpListener;
@@ -38,6 +39,8 @@ import java.util.concurrent.TimeoutException;
 public final class Broker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    private static final Config PEKKO_DEFAULTS = ConfigFactory.parseResources(Broker.class, "pekko-defaults.conf",
+            ConfigParseOptions.defaults().setAllowMissing(false));
 
     private final ActorSystem<Void> system;
     private final BrokerSettings settings;
@@ -54,6 +57,20 @@ public final class Broker implements AutoCloseable {
         this.address = address;
     }
 
+    /**
+     * The configuration a broker runs with: {@code given}, system properties, {@code application.conf}, the broker's
+     * Pekko defaults, then {@code reference}. The Pekko defaults are layered here rather than kept in reference.conf
+     * because which reference.conf wins depends on how the jars were assembled (a shaded jar appends Pekko's after
+     * ours, and Pekko's then silently replaced them).
+     */
+    static Config effectiveConfig(Config given, Config reference) {
+        return given.withFallback(ConfigFactory.defaultOverrides())
+                .withFallback(ConfigFactory.defaultApplication())
+                .withFallback(PEKKO_DEFAULTS)
+                .withFallback(reference)
+                .resolve();
+    }
+
     /** Starts a broker with the built-in defaults (and system-property overrides). */
     public static Broker start() {
         return start(ConfigFactory.empty());
@@ -61,13 +78,14 @@ public final class Broker implements AutoCloseable {
 
     /**
      * Starts a broker. {@code config} holds settings of {@code courier.*} (and {@code pekko.*}) keys; what it
-     * leaves out comes from system properties, then {@code application.conf}, then the reference defaults.
+     * leaves out comes from system properties, then {@code application.conf}, then the broker's Pekko defaults
+     * ({@code io/courier/broker/pekko-defaults.conf}), then the reference defaults.
      *
      * @throws IllegalArgumentException when a setting is invalid (the message names the key)
      * @throws IllegalStateException when the port cannot be bound
      */
     public static Broker start(Config config) {
-        Config resolved = config.withFallback(ConfigFactory.load()).resolve();
+        Config resolved = effectiveConfig(config, ConfigFactory.defaultReference());
         BrokerSettings settings = BrokerSettings.from(resolved);
         BrokerStats stats = new BrokerStats();
         Router router = new Router(settings.matchCacheSize());
