@@ -170,6 +170,11 @@ public final class Broker implements AutoCloseable {
         return stats;
     }
 
+    /** The broker's routing table; tests in this package use it to reach inside a running broker. */
+    Router router() {
+        return router;
+    }
+
     /** Subscriptions currently routed to, across all connections. */
     public int subscriptionCount() {
         return router.subscriptionCount();

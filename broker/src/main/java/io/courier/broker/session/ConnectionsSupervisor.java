@@ -93,9 +93,10 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
             return this;
         }
         long id = nextId++;
+        // Pekko's own supervisor log is off: ChildFailed below counts and logs the failure, once.
         ActorRef<Connection.Command> child = getContext().spawn(
                 Behaviors.supervise(Connection.create(accept.incoming(), id, settings, stats, router,
-                        servers.get(), materializer)).onFailure(SupervisorStrategy.stop()),
+                        servers.get(), materializer)).onFailure(SupervisorStrategy.stop().withLoggingEnabled(false)),
                 "conn-" + id);
         getContext().watch(child);
         children++;
