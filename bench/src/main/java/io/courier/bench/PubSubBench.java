@@ -115,9 +115,11 @@ public final class PubSubBench {
             long deadline = start + settings.timeout().toNanos();
             publishersDone.await(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             awaitDeliveries(allReceived, delivered, deadline, settings.quiet());
-            long end = settings.subscribers() == 0 || delivered.get() == 0 ? publishEnd.get() : lastDelivery.get();
+            // Publishers still blocked at the deadline (a broker that stopped reading) are counted up to now.
+            long publishedUntil = publishersDone.getCount() == 0 ? publishEnd.get() : System.nanoTime();
+            long end = settings.subscribers() == 0 || delivered.get() == 0 ? publishedUntil : lastDelivery.get();
             double seconds = Math.max(1, end - start) / 1e9;
-            double publishSeconds = Math.max(1, publishEnd.get() - start) / 1e9;
+            double publishSeconds = Math.max(1, publishedUntil - start) / 1e9;
             return new Result(driver.system(), settings, published.get(), delivered.get(), expected, seconds,
                     publishSeconds, recorder.getIntervalHistogram());
         } finally {
