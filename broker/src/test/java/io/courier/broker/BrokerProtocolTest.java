@@ -53,7 +53,7 @@ class BrokerProtocolTest {
             sub.send(new Subscribe(2, "orders.*.created", ""));
             sub.send(new Subscribe(3, "orders.>", ""));
             sub.send(new Subscribe(4, "orders.us.*", ""));
-            flush(sub);
+            sub.flush(WAIT);
             pub.send(new Publish("orders.eu.created", "reply.1", Map.of("k", "v"), bytes("{\"id\":1}")));
             for (int expectedSid = 1; expectedSid <= 3; expectedSid++) {
                 Frame f = sub.next(WAIT);
@@ -117,7 +117,7 @@ class BrokerProtocolTest {
                 assertThat(c.next(WAIT)).isInstanceOf(Ping.class);
                 c.send(Pong.INSTANCE);
             }
-            flush(c);
+            c.flush(WAIT);
             assertThat(broker.stats().connections()).isEqualTo(1);
         }
     }
@@ -128,7 +128,7 @@ class BrokerProtocolTest {
         try (RawClient sub = RawClient.connected(broker.address(), "sub");
              RawClient pub = RawClient.connected(broker.address(), "pub")) {
             sub.send(new Subscribe(1, "stream", ""));
-            flush(sub);
+            sub.flush(WAIT);
             Random random = new Random(42);
             int total = 2000;
             for (int i = 0; i < total; i++) {
@@ -221,7 +221,7 @@ class BrokerProtocolTest {
              RawClient b = RawClient.connected(broker.address(), "b");
              RawClient c = new RawClient(broker.address())) {
             assertErrThenClosed(c, ErrorCode.TOO_MANY_CONNECTIONS);
-            flush(a);
+            a.flush(WAIT);
         }
         assertThat(broker.stats().refused()).isEqualTo(1);
     }
@@ -238,7 +238,7 @@ class BrokerProtocolTest {
             for (int i = 0; i < 3; i++) {
                 assertThat(c.next(WAIT)).isInstanceOf(Message.class);
             }
-            flush(c);
+            c.flush(WAIT);
             await().atMost(WAIT).until(() -> broker.subscriptionCount() == 0);
         }
     }
@@ -251,8 +251,8 @@ class BrokerProtocolTest {
              RawClient pub = RawClient.connected(broker.address(), "pub")) {
             slow.send(new Subscribe(1, "flood", ""));
             fast.send(new Subscribe(1, "other", ""));
-            flush(slow);
-            flush(fast);
+            slow.flush(WAIT);
+            fast.flush(WAIT);
             byte[] payload = new byte[4096];
             for (int i = 0; i < 20_000 && broker.stats().slowConsumers() == 0; i++) {
                 pub.send(new Publish("flood", payload));
@@ -295,7 +295,7 @@ class BrokerProtocolTest {
         try (RawClient sub = RawClient.connected(broker.address(), "reader");
              RawClient pub = RawClient.connected(broker.address(), "pub")) {
             sub.send(new Subscribe(1, "flood", ""));
-            flush(sub);
+            sub.flush(WAIT);
             Thread publisher = new Thread(() -> {
                 byte[] payload = new byte[1024];
                 try {
@@ -328,12 +328,12 @@ class BrokerProtocolTest {
         try (RawClient slow = RawClient.connected(broker.address(), "slow");
              RawClient pub = RawClient.connected(broker.address(), "pub")) {
             slow.send(new Subscribe(1, "flood", ""));
-            flush(slow);
+            slow.flush(WAIT);
             byte[] payload = new byte[4096];
             for (int i = 0; i < 20_000 && broker.stats().dropped() == 0; i++) {
                 pub.send(new Publish("flood", payload));
             }
-            flush(pub);
+            pub.flush(WAIT);
             await().atMost(WAIT).until(() -> broker.stats().dropped() > 0);
             long dropped = broker.stats().dropped();
             Frame f;
@@ -348,7 +348,7 @@ class BrokerProtocolTest {
             assertThat(report.code()).isEqualTo(ErrorCode.MESSAGES_DROPPED);
             assertThat(report.reason()).contains("dropped " + dropped + " messages");
             // The link survives the drop policy.
-            flush(slow);
+            slow.flush(WAIT);
         }
     }
 
@@ -360,15 +360,6 @@ class BrokerProtocolTest {
             assertErrThenClosed(c, ErrorCode.SERVER_SHUTDOWN);
         }
         broker = null;
-    }
-
-    private static void flush(RawClient c) throws IOException {
-        c.send(Ping.INSTANCE);
-        Frame f;
-        do {
-            f = c.next(WAIT);
-            assertThat(f).as("waiting for PONG").isNotNull();
-        } while (!(f instanceof Pong));
     }
 
     private static void assertErr(RawClient c, ErrorCode code) throws IOException {

@@ -8,17 +8,13 @@ import com.typesafe.config.ConfigFactory;
 import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Subscriber;
 import io.courier.broker.routing.Subscription;
-import io.courier.protocol.Frame;
 import io.courier.protocol.Message;
-import io.courier.protocol.Ping;
-import io.courier.protocol.Pong;
 import io.courier.protocol.Publish;
 import io.courier.protocol.Subscribe;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -64,8 +60,8 @@ class ConnectionFailureTest {
             broker.router().subscribe(new Subscription(THROWING, 1, "boom", ""));
             victim.send(new Subscribe(1, "victim.>", ""));
             bystander.send(new Subscribe(1, "news", ""));
-            flush(victim);
-            flush(bystander);
+            victim.flush(WAIT);
+            bystander.flush(WAIT);
             assertThat(broker.subscriptionCount()).isEqualTo(3);
 
             victim.send(new Publish("boom", "bang".getBytes(StandardCharsets.UTF_8)));
@@ -74,9 +70,10 @@ class ConnectionFailureTest {
             await().atMost(WAIT).until(() -> broker.stats().failed() == 1 && broker.subscriptionCount() == 2);
 
             publisher.send(new Publish("news", "still here".getBytes(StandardCharsets.UTF_8)));
-            assertThat(nextMessage(bystander).payload()).asString(StandardCharsets.UTF_8).isEqualTo("still here");
+            assertThat(bystander.nextOf(Message.class, WAIT).payload()).asString(StandardCharsets.UTF_8)
+                    .isEqualTo("still here");
             try (RawClient late = RawClient.connected(broker.address(), "late")) {
-                flush(late);
+                late.flush(WAIT);
             }
             assertThat(broker.stats().failed()).isEqualTo(1);
         } finally {
@@ -87,23 +84,5 @@ class ConnectionFailureTest {
                 .singleElement()
                 .satisfies(e -> assertThat(e.getThrowableProxy().getCause().getMessage())
                         .isEqualTo("injected failure while routing"));
-    }
-
-    private static void flush(RawClient c) throws IOException {
-        c.send(Ping.INSTANCE);
-        Frame f;
-        do {
-            f = c.next(WAIT);
-            assertThat(f).as("waiting for PONG").isNotNull();
-        } while (!(f instanceof Pong));
-    }
-
-    private static Message nextMessage(RawClient c) throws IOException {
-        Frame f;
-        do {
-            f = c.next(WAIT);
-            assertThat(f).as("waiting for MSG").isNotNull();
-        } while (!(f instanceof Message));
-        return (Message) f;
     }
 }

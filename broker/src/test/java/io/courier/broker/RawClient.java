@@ -5,6 +5,8 @@ import io.courier.protocol.Connected;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameDecoder;
+import io.courier.protocol.Ping;
+import io.courier.protocol.Pong;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +18,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** A bare protocol speaker over a real socket, for tests that must misbehave in ways the real client never would. */
 final class RawClient implements AutoCloseable {
@@ -54,6 +58,22 @@ final class RawClient implements AutoCloseable {
     void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
+    }
+
+    /** Reads past other frames to the next frame of {@code type}; fails the test if none arrives in time. */
+    <T extends Frame> T nextOf(Class<T> type, Duration timeout) throws IOException {
+        Frame f;
+        do {
+            f = next(timeout);
+            assertThat(f).as("waiting for " + type.getSimpleName()).isNotNull();
+        } while (!type.isInstance(f));
+        return type.cast(f);
+    }
+
+    /** Sends PING and reads to its PONG, so the broker has handled everything sent before; skipped frames are lost. */
+    void flush(Duration timeout) throws IOException {
+        send(Ping.INSTANCE);
+        nextOf(Pong.class, timeout);
     }
 
     /** The next frame, or null if none arrives in time or the peer closed. */
