@@ -1,6 +1,7 @@
 package io.courier.client;
 
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,11 +21,17 @@ final class ClientSubscription implements Subscription, Runnable {
     /** Most messages handed over as one chunk, so that a long read does not hold back the first ones. */
     private static final int MAX_COLLECT = 256;
 
-    /** What the connection does for a subscription: tell the broker, update the registry. */
+    /** What the connection does for a subscription: tell the broker, update the registry, report trouble. */
     interface Owner {
         void unsubscribe(ClientSubscription subscription);
 
         void unsubscribeAfter(ClientSubscription subscription, long n);
+
+        /** The first drop of an overflow episode; {@code dropped} is the total so far. Reader thread. */
+        void slowConsumer(ClientSubscription subscription, long dropped);
+
+        /** The handler threw on {@code message}. */
+        void handlerFailed(ClientSubscription subscription, Message message, Exception exception);
     }
 
     private final int sid;
@@ -48,6 +55,8 @@ final class ClientSubscription implements Subscription, Runnable {
     private volatile long delivered;
     private volatile long dropped;
     private volatile boolean overflowing;
+    /** Set, before the subscription is cancelled, when the broker refused it. */
+    private volatile SubscriptionError refusal;
     // Reader thread only: messages accepted so far, what is collected for the next hand-over, and how many more may
     // be accepted before the count waiting for the handler is checked again (accepted - taken vs pendingLimit).
     private long accepted;
@@ -113,9 +122,23 @@ final class ClientSubscription implements Subscription, Runnable {
         return !cancelled.get() && !exhausted;
     }
 
+    @Override
+    public Optional<SubscriptionError> error() {
+        return Optional.ofNullable(refusal);
+    }
+
     /** Marks the subscription ended now and discards what is queued. Returns false when it was already cancelled. */
     boolean cancel() {
         return cancelled.compareAndSet(false, true);
+    }
+
+    /**
+     * The broker refused the SUB: ends the subscription for {@code error}, which {@link #error()} returns from now
+     * on (set first, so that whoever sees the subscription inactive because of it also sees why). Reader thread.
+     */
+    void refuse(SubscriptionError error) {
+        refusal = error;
+        cancelled.set(true);
     }
 
     /** Sets the limit to {@code n} more arrivals. Called under the outbound lock. */
@@ -192,11 +215,13 @@ final class ClientSubscription implements Subscription, Runnable {
     }
 
     private void drop() {
-        dropped++;
+        long count = dropped + 1;
+        dropped = count;
         if (!overflowing) {
             overflowing = true;
             log.warn("subscription {} on '{}' is dropping messages: {} are waiting for its handler "
                     + "(subscriptionPendingLimit)", sid, pattern, pendingLimit);
+            owner.slowConsumer(this, count);
         }
     }
 
@@ -236,6 +261,7 @@ final class ClientSubscription implements Subscription, Runnable {
         } catch (Exception e) {
             log.warn("handler of subscription {} on '{}' threw on a message from '{}'; continuing",
                     sid, pattern, message.topic(), e);
+            owner.handlerFailed(this, message, e);
         }
         delivered++;
     }

@@ -15,6 +15,16 @@ import java.util.concurrent.TimeoutException;
  * socket itself (a non-blocking write, so it never waits on the network). Delivery is at most once: messages the
  * socket had accepted when a link died may be lost; messages still in the client's buffer are sent on the next
  * link.
+ *
+ * <p>A broker that stops gracefully sends {@code ERR SERVER_SHUTDOWN} and a PING, and reads on until the client has
+ * answered that PING, which it does once it has stopped publishing on that link; then nothing published is lost. The client at once stops giving that link new publishes: the status turns
+ * {@link ConnectionStatus#RECONNECTING}, publishes are buffered within {@link Options#reconnectBufferBytes()} and
+ * {@code flush} waits for the next link, as while reconnecting. What was already queued for the old link is still
+ * written to it (a batch being written is finished), followed by one PING; the client keeps reading that link,
+ * handing its messages to their subscriptions and answering its PINGs, until the broker answers the drain PING, closes
+ * the link, or {@link Options#drainTimeout()} has passed since the ERR. Then the link counts as lost (DISCONNECTED)
+ * and the client reconnects, re-subscribes and sends the buffered publishes, in order. What went out on the old link
+ * is not sent again.
  */
 public interface Connection extends AutoCloseable {
 
@@ -37,6 +47,10 @@ public interface Connection extends AutoCloseable {
      * Waits until the broker has read everything published before this call (a PING whose PONG acknowledges all
      * earlier frames). Called while reconnecting, or when the link is lost before the PONG came, the wait carries
      * over to the next link and ends once the broker there has read the buffered publishes.
+     *
+     * <p>Every subscription made before the call has then been accepted by the broker or refused: a refused one is
+     * already inactive with its {@link Subscription#error()} set (the {@link ErrorListener} may hear of it a little
+     * later, on its dispatch thread).
      *
      * @throws TimeoutException when the broker has not answered within {@code timeout}
      * @throws ConnectionClosedException when the connection is or gets closed

@@ -6,7 +6,10 @@ public enum ConnectionStatus {
     CONNECTING,
     /** A link to a broker is up and the handshake is done. */
     CONNECTED,
-    /** The link was lost; publishes are buffered while the client retries the servers. */
+    /**
+     * The link was lost, or its broker announced it is shutting down and the client is finishing with it (see
+     * {@link Connection}); publishes are buffered while the client retries the servers.
+     */
     RECONNECTING,
     /** Closed by the application or after reconnecting gave up; final. */
     CLOSED

@@ -100,7 +100,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         attach(link, connected, false);
         Thread writer = Dispatch.daemon("courier-writer", false).newThread(new Writer(outbound));
         Thread reader = Dispatch.daemon("courier-reader", false).newThread(new Reader(this, outbound, subscriptions,
-                link));
+                link, options.drainTimeout()));
         writer.start();
         reader.start();
     }
@@ -418,10 +418,35 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         emit(ConnectionEvent.Type.CLOSED, reason, null);
     }
 
+    /**
+     * An ERR from the broker (or a reconnect's CONNECT refused with one). A non-fatal one about one of our SUBs
+     * refuses that subscription, before this returns; then the {@link ConnectionListener} hears the ERR as it is,
+     * and the {@link ErrorListener} either the refusal or the broker error. Reader thread.
+     */
     void serverError(ErrorCode code, String reason) {
         log.warn("server error {}: {}", code, reason);
+        ClientSubscription refused = code.fatal() ? null : subscriptions.refuse(code, reason);
         ConnectionListener listener = options.connectionListener();
+        ErrorListener errors = options.errorListener();
         events.execute(() -> listener.onServerError(code, reason));
+        if (refused != null) {
+            SubscriptionError error = refused.error().orElseThrow();
+            events.execute(() -> errors.onSubscriptionRefused(refused, error));
+        } else {
+            events.execute(() -> errors.onBrokerError(code, reason));
+        }
+    }
+
+    @Override
+    public void slowConsumer(ClientSubscription subscription, long dropped) {
+        ErrorListener errors = options.errorListener();
+        events.execute(() -> errors.onSlowConsumer(subscription, dropped));
+    }
+
+    @Override
+    public void handlerFailed(ClientSubscription subscription, Message message, Exception exception) {
+        ErrorListener errors = options.errorListener();
+        events.execute(() -> errors.onHandlerException(subscription, message, exception));
     }
 
     private void emit(ConnectionEvent.Type type, String reason, InetSocketAddress server) {

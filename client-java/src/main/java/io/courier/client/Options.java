@@ -17,6 +17,7 @@ public final class Options {
     private final Duration heartbeatInterval;
     private final int maxMissedPongs;
     private final Duration connectTimeout;
+    private final Duration drainTimeout;
     private final int maxReconnectAttempts;
     private final Duration reconnectWait;
     private final Duration reconnectMaxWait;
@@ -24,6 +25,7 @@ public final class Options {
     private final boolean noEcho;
     private final int subscriptionPendingLimit;
     private final ConnectionListener connectionListener;
+    private final ErrorListener errorListener;
     private final List<ServerAddress> addresses;
 
     private Options(Builder b) {
@@ -34,6 +36,7 @@ public final class Options {
         this.heartbeatInterval = b.heartbeatInterval;
         this.maxMissedPongs = b.maxMissedPongs;
         this.connectTimeout = b.connectTimeout;
+        this.drainTimeout = b.drainTimeout;
         this.maxReconnectAttempts = b.maxReconnectAttempts;
         this.reconnectWait = b.reconnectWait;
         this.reconnectMaxWait = b.reconnectMaxWait;
@@ -41,6 +44,7 @@ public final class Options {
         this.noEcho = b.noEcho;
         this.subscriptionPendingLimit = b.subscriptionPendingLimit;
         this.connectionListener = b.connectionListener;
+        this.errorListener = b.errorListener;
         List<ServerAddress> parsed = new ArrayList<>();
         for (String s : servers) {
             parsed.add(ServerAddress.parse(s));
@@ -88,6 +92,15 @@ public final class Options {
         return connectTimeout;
     }
 
+    /**
+     * How long the client keeps reading the link of a broker that announced its shutdown, waiting for the PONG to its
+     * drain PING (see {@link Connection}). The broker ends the drain itself (its {@code shutdown-timeout}, 10 s by
+     * default), so this only bounds the wait for a broker that never does; keep it above the broker's.
+     */
+    public Duration drainTimeout() {
+        return drainTimeout;
+    }
+
     /** Reconnect attempts after a lost link before giving up: -1 forever, 0 never reconnect. */
     public int maxReconnectAttempts() {
         return maxReconnectAttempts;
@@ -123,6 +136,11 @@ public final class Options {
         return connectionListener;
     }
 
+    /** The listener for errors by what they concern; never {@code null} (a no-op one by default). */
+    public ErrorListener errorListener() {
+        return errorListener;
+    }
+
     List<ServerAddress> addresses() {
         return addresses;
     }
@@ -136,6 +154,7 @@ public final class Options {
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private int maxMissedPongs = 2;
         private Duration connectTimeout = Duration.ofSeconds(2);
+        private Duration drainTimeout = Duration.ofSeconds(30);
         private int maxReconnectAttempts = 60;
         private Duration reconnectWait = Duration.ofMillis(50);
         private Duration reconnectMaxWait = Duration.ofSeconds(2);
@@ -143,6 +162,7 @@ public final class Options {
         private boolean noEcho;
         private int subscriptionPendingLimit = 65536;
         private ConnectionListener connectionListener = event -> { };
+        private ErrorListener errorListener = new ErrorListener() { };
 
         private Builder() {
         }
@@ -199,6 +219,12 @@ public final class Options {
             return this;
         }
 
+        /** See {@link Options#drainTimeout()}; default 30 s. */
+        public Builder drainTimeout(Duration timeout) {
+            this.drainTimeout = positive(timeout, "drainTimeout");
+            return this;
+        }
+
         public Builder maxReconnectAttempts(int attempts) {
             if (attempts < -1) {
                 throw new IllegalArgumentException("maxReconnectAttempts must be -1 (forever), 0 (never) or more, was "
@@ -241,6 +267,11 @@ public final class Options {
 
         public Builder connectionListener(ConnectionListener listener) {
             this.connectionListener = Objects.requireNonNull(listener, "connectionListener");
+            return this;
+        }
+
+        public Builder errorListener(ErrorListener listener) {
+            this.errorListener = Objects.requireNonNull(listener, "errorListener");
             return this;
         }
 

@@ -4,6 +4,7 @@ import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.Ping;
+import io.courier.protocol.Pong;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -33,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * {@link #CONNECTED_LIMIT} bytes are unsent; while reconnecting, publishes are kept up to the reconnect buffer size
  * and refused beyond it. Control frames (SUB, UNSUB, PING, PONG) never wait and are only queued while connected:
  * subscriptions are re-sent from the registry on reconnect.
+ *
+ * <p>Draining ({@link #drain}): when the broker announces a graceful shutdown its link stops being the link to drain
+ * to, as if it were lost (status RECONNECTING, new publishes buffered for the next link), but it gets what was queued
+ * for it before, then the drain PING, and still the PONGs that answer the broker's PINGs. Those go out in
+ * {@code drainOut}, by the token holder like any batch, so a batch in flight is finished first and no frame is cut.
  */
 final class Outbound {
 
@@ -50,7 +56,11 @@ final class Outbound {
     private static final int SHRINK_ABOVE = 4 * 1024 * 1024;
     /** FIFO entry of a heartbeat PING: nobody waits for its PONG. */
     private static final CompletableFuture<Void> HEARTBEAT = new CompletableFuture<>();
+    /** FIFO entry of the drain PING: its PONG means the broker read everything sent on the draining link. */
+    private static final CompletableFuture<Void> DRAIN = new CompletableFuture<>();
     private static final int PING_BYTES = FrameCodec.encodedSize(Ping.INSTANCE);
+    private static final int PONG_BYTES = FrameCodec.encodedSize(Pong.INSTANCE);
+    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition dataReady = lock.newCondition();
@@ -78,6 +88,10 @@ final class Outbound {
     private String closedReason;
     private int heartbeatsOutstanding;
     private volatile Link link;
+    /** The link of a broker that is shutting down: still read, written only from {@code drainOut}; else null. */
+    private Link draining;
+    /** Frames still to write on {@code draining}. */
+    private ByteBuffer drainOut = NOTHING;
     private volatile ConnectionStatus status = ConnectionStatus.CONNECTING;
 
     Outbound(long reconnectLimit) {
@@ -138,7 +152,7 @@ final class Outbound {
                 }
             }
             boolean wasEmpty = pending.position() == 0;
-            ensureRoom(size);
+            pending = withRoom(pending, size);
             PublishEncoder.encode(pending, size, topic, replyTo, headers, payload);
             direct = dispatch(wasEmpty, size);
         } finally {
@@ -147,13 +161,25 @@ final class Outbound {
         writeDirect(direct);
     }
 
-    /** Queues a control frame when connected; while reconnecting drops it and returns false. */
+    /**
+     * Queues a control frame when connected; while reconnecting drops it and returns false. While draining, a PONG
+     * (the answer to a PING of the broker, which still expects one) goes to the draining link.
+     */
     boolean control(Frame frame) {
         Batch direct;
         lock.lock();
         try {
-            if (closed || link == null) {
+            if (closed) {
                 return false;
+            }
+            if (link == null) {
+                if (draining == null || frame.type() != FrameType.PONG) {
+                    return false;
+                }
+                drainOut = withRoom(drainOut, PONG_BYTES);
+                FrameCodec.encode(frame, drainOut);
+                wakeWriter();
+                return true;
             }
             direct = enqueue(frame, FrameCodec.encodedSize(frame));
         } finally {
@@ -206,8 +232,11 @@ final class Outbound {
         return waiter;
     }
 
-    /** A PONG arrived: completes the oldest PING's waiter. Reader thread. */
-    void pong() {
+    /**
+     * A PONG arrived: completes the oldest PING's waiter. Returns true when it answered the drain PING: the broker
+     * has read everything sent on the draining link. Reader thread.
+     */
+    boolean pong() {
         CompletableFuture<Void> waiter;
         lock.lock();
         try {
@@ -218,8 +247,42 @@ final class Outbound {
         } finally {
             lock.unlock();
         }
+        if (waiter == DRAIN) {
+            return true;
+        }
         if (waiter != null && waiter != HEARTBEAT) {
             waiter.complete(null);
+        }
+        return false;
+    }
+
+    /**
+     * The broker behind {@code old} is shutting down gracefully: it reads on until our drain PING. From now on
+     * publishes are buffered for the next link, within the reconnect buffer, and flushes wait for the next link, as
+     * while reconnecting (status RECONNECTING). What was queued for {@code old} still goes to it, after the batch in
+     * flight, followed by the drain PING; {@link #pong()} says when that is answered. The link ends, and
+     * {@link #detach} runs, as for any lost link. Returns false when {@code old} is not the current link. Reader
+     * thread.
+     */
+    boolean drain(Link old) {
+        lock.lock();
+        try {
+            if (closed || link != old) {
+                return false;
+            }
+            link = null;
+            status = ConnectionStatus.RECONNECTING;
+            draining = old;
+            append(Ping.INSTANCE, PING_BYTES);
+            pongWaiters.add(DRAIN); // behind every PING queued for old: all of them precede the drain PING
+            drainOut = pending;
+            pending = spare != null ? spare : ByteBuffer.allocate(INITIAL_CAPACITY);
+            spare = null;
+            wakeWriter();
+            spaceFree.signalAll(); // publishers waiting for room now count against the reconnect buffer
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -290,20 +353,28 @@ final class Outbound {
     }
 
     /**
-     * {@code lost} is gone: stop draining, keep only the unsent publishes (as many as fit the reconnect buffer; SUB,
-     * UNSUB and PINGs are rebuilt on the next link) and carry the flush waiters over. Reader thread.
+     * {@code lost} (the current or the draining link) is gone: stop writing to it, keep only the unsent publishes (as
+     * many as fit the reconnect buffer; SUB, UNSUB and PINGs are rebuilt on the next link) and carry the flush
+     * waiters over. What was still in {@code drainOut} is lost with the link, like a batch in flight. Reader thread.
      */
     void detach(Link lost) {
         lock.lock();
         try {
-            if (closed || link != lost) {
+            if (closed) {
                 return;
             }
-            link = null;
-            status = ConnectionStatus.RECONNECTING;
+            if (lost == draining) {
+                draining = null;
+                drainOut = NOTHING;
+            } else if (lost == link) {
+                link = null;
+                status = ConnectionStatus.RECONNECTING;
+            } else {
+                return;
+            }
             keepPublishesOnly();
             for (CompletableFuture<Void> waiter : pongWaiters) {
-                if (waiter != HEARTBEAT) {
+                if (waiter != HEARTBEAT && waiter != DRAIN) {
                     carriedFlushes.add(waiter);
                 }
             }
@@ -328,6 +399,8 @@ final class Outbound {
             closedReason = reason;
             status = ConnectionStatus.CLOSED;
             link = null;
+            draining = null;
+            drainOut = NOTHING;
             discarded = pending.position();
             pending = ByteBuffer.allocate(0);
             for (CompletableFuture<Void> waiter : pongWaiters) {
@@ -363,6 +436,13 @@ final class Outbound {
                     handoff = null;
                     return batch;
                 }
+                if (!writing && drainOut.position() > 0 && !draining.aborted()) {
+                    writerWrites++;
+                    writing = true;
+                    Batch batch = new Batch(drainOut.flip(), draining);
+                    drainOut = ByteBuffer.allocate(PONG_BYTES);
+                    return batch;
+                }
                 if (!writing && pending.position() > 0 && link != null && !link.aborted()) {
                     writerWrites++;
                     return take();
@@ -384,10 +464,10 @@ final class Outbound {
             writing = false;
             lastWriteEnd = System.nanoTime();
             ByteBuffer used = batch.buffer();
-            if (spare == null && used.capacity() <= SHRINK_ABOVE) {
+            if (spare == null && used.capacity() >= INITIAL_CAPACITY && used.capacity() <= SHRINK_ABOVE) {
                 spare = used.clear();
             }
-            if (pending.position() > 0) {
+            if (pending.position() > 0 || drainOut.position() > 0) {
                 wakeWriter();
             }
         } finally {
@@ -485,18 +565,20 @@ final class Outbound {
     }
 
     private void append(Frame frame, int size) {
-        ensureRoom(size);
+        pending = withRoom(pending, size);
         FrameCodec.encode(frame, pending);
     }
 
-    private void ensureRoom(int size) {
-        if (pending.remaining() < size) {
-            long need = (long) pending.position() + size;
-            long capacity = Math.max(need, 2L * pending.capacity());
-            ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 16, capacity));
-            bigger.put(pending.flip());
-            pending = bigger;
+    /** {@code buffer}, or a bigger copy of it, with room for {@code size} more bytes. */
+    private static ByteBuffer withRoom(ByteBuffer buffer, int size) {
+        if (buffer.remaining() >= size) {
+            return buffer;
         }
+        long need = (long) buffer.position() + size;
+        long capacity = Math.max(need, 2L * buffer.capacity());
+        ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 16, capacity));
+        bigger.put(buffer.flip());
+        return bigger;
     }
 
     /** Compacts {@code pending} in place to its PUB frames that fit the reconnect buffer. */

@@ -1,13 +1,22 @@
 package io.courier.client;
 
+import java.util.Optional;
+
 /**
  * One subscription of a {@link Connection}, created by {@link Connection#subscribe}.
  *
  * <p>Messages wait for the handler in a queue of at most {@link Options#subscriptionPendingLimit()} messages. When a
  * message arrives and the queue is full, that newest message is dropped and counted in {@link #dropped()}; a warning
  * is logged once per overflow episode (from the first drop until the queue next runs empty). Dropping never blocks
- * the connection's reader or other subscriptions. The broker's own slow-consumer drops are reported separately, as
- * {@code MESSAGES_DROPPED} to {@link ConnectionListener#onServerError}.
+ * the connection's reader or other subscriptions; {@link ErrorListener#onSlowConsumer} hears of each episode. The
+ * broker's own slow-consumer drops are reported separately, as {@code MESSAGES_DROPPED} to
+ * {@link ErrorListener#onBrokerError} and {@link ConnectionListener#onServerError}.
+ *
+ * <p>The broker may refuse a subscription (too many on the connection, an invalid pattern, ...). It answers the SUB
+ * with an ERR, and the client then ends the subscription and records why in {@link #error()}. The refusal comes
+ * before the PONG of any later PING, and the client handles frames in the order they arrive: once
+ * {@link Connection#flush} returns, every subscription made before it was either accepted by the broker or is
+ * inactive with its {@link #error()} set.
  */
 public interface Subscription {
 
@@ -42,8 +51,15 @@ public interface Subscription {
 
     /**
      * Whether the subscription still receives messages: false after {@link #unsubscribe()}, after the
-     * {@link #unsubscribeAfter} count is reached (queued messages are still handed over), and once the connection is
-     * closed.
+     * {@link #unsubscribeAfter} count is reached (queued messages are still handed over), once the broker refused it
+     * ({@link #error()}), and once the connection is closed.
      */
     boolean isActive();
+
+    /**
+     * Why the broker refused this subscription, or empty if it did not (yet: see the class comment for when it is
+     * known). A refused subscription is inactive for good and is not sent again on reconnect; subscribe again to
+     * retry.
+     */
+    Optional<SubscriptionError> error();
 }

@@ -1,5 +1,6 @@
 package io.courier.client;
 
+import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
 import io.courier.protocol.Subscribe;
 import io.courier.protocol.Unsubscribe;
@@ -23,6 +24,33 @@ final class Subscriptions {
 
     ClientSubscription get(int sid) {
         return bySid.get(sid);
+    }
+
+    /**
+     * If {@code reason}, the reason of a non-fatal ERR, is about the SUB of a subscription here (it starts with
+     * {@code SUB <sid>: }, protocol section 12), marks that subscription refused, removes it and returns it; else
+     * returns null. Any code counts, not only today's SUB refusals: more may be added. Reader thread.
+     */
+    ClientSubscription refuse(ErrorCode code, String reason) {
+        int colon = reason.indexOf(": ");
+        if (!reason.startsWith("SUB ") || colon < 5 || colon > 14) { // 1 to 10 digits
+            return null;
+        }
+        long sid = 0;
+        for (int i = 4; i < colon; i++) {
+            char c = reason.charAt(i);
+            if (c < '0' || c > '9') {
+                return null;
+            }
+            sid = sid * 10 + (c - '0');
+        }
+        ClientSubscription subscription = sid > Integer.MAX_VALUE ? null : bySid.get((int) sid);
+        if (subscription == null) {
+            return null;
+        }
+        subscription.refuse(new SubscriptionError(code, reason.substring(colon + 2)));
+        remove(subscription);
+        return subscription;
     }
 
     /** SUB (and UNSUB with the remaining count) for every active subscription, in sid order: for a new link. */

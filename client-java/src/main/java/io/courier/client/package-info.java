@@ -33,8 +33,17 @@
  *   lost link count too (the oldest that fit are kept, the rest dropped with a warning).</li>
  *   <li>Inbound, per subscription: at most {@link io.courier.client.Options#subscriptionPendingLimit()} messages wait
  *   for the handler; further arrivals are dropped and counted in {@link io.courier.client.Subscription#dropped()},
- *   with one warning logged per overflow episode.</li>
+ *   with one warning logged and one {@link io.courier.client.ErrorListener#onSlowConsumer} call per overflow
+ *   episode.</li>
  * </ul>
+ *
+ * <h2>Errors</h2>
+ * An ERR from the broker goes to {@link io.courier.client.ConnectionListener#onServerError} as it is. An ERR whose
+ * reason starts with {@code SUB <sid>: } refuses that subscription: it turns inactive, its
+ * {@link io.courier.client.Subscription#error()} says why, it is not re-sent on reconnect, and
+ * {@link io.courier.client.ErrorListener#onSubscriptionRefused} hears of it; any other ERR reaches
+ * {@link io.courier.client.ErrorListener#onBrokerError}. Handler exceptions are logged, reach
+ * {@link io.courier.client.ErrorListener#onHandlerException}, and the subscription goes on.
  *
  * <h2>Reconnecting</h2>
  * On a lost link (read error or EOF, fatal ERR, more than {@code maxMissedPongs} unanswered PINGs) the client emits
@@ -42,6 +51,9 @@
  * up to an exponentially growing, capped bound before each attempt. On success it sends SUB (and UNSUB with the
  * remaining count) for every active subscription, then the publishes buffered meanwhile, then PINGs for flushes that
  * were waiting, and emits RECONNECTED. When the attempts run out it closes: CLOSED with the reason, waiting requests
- * and flushes fail with {@link io.courier.client.ConnectionClosedException}.
+ * and flushes fail with {@link io.courier.client.ConnectionClosedException}. {@code ERR SERVER_SHUTDOWN} is the one
+ * fatal ERR after which the link is first drained (buffering new publishes, reading on until the broker has
+ * answered a last PING, at most {@code connectTimeout}), so that nothing published is lost; see
+ * {@link io.courier.client.Connection}.
  */
 package io.courier.client;

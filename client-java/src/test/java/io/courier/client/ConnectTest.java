@@ -15,51 +15,36 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ConnectTest {
 
-    private FakeBroker broker;
-
-    @BeforeEach
-    void startBroker() throws IOException {
-        broker = FakeBroker.start();
-    }
-
-    @AfterEach
-    void stopBroker() throws IOException {
-        broker.close();
-    }
+    @RegisterExtension
+    final ClientFixture fixture = new ClientFixture();
 
     @Test
     void handshakeSendsConnectAndReportsServerInfo() throws Exception {
-        RecordingListener listener = new RecordingListener();
-        broker.advertise(List.of("127.0.0.1:4999"));
-        Options options = Options.builder().server(broker.address()).name("orders-service")
-                .credentials("alice", "secret").noEcho(true).heartbeatInterval(Duration.ofSeconds(3))
-                .connectionListener(listener).build();
+        fixture.broker().advertise(List.of("127.0.0.1:4999"));
+        Options options = fixture.options().name("orders-service")
+                .credentials("alice", "secret").noEcho(true).heartbeatInterval(Duration.ofSeconds(3)).build();
         try (Connection connection = Courier.connect(options)) {
             assertThat(connection.status()).isEqualTo(ConnectionStatus.CONNECTED);
-            assertThat(connection.connectedServer().getPort()).isEqualTo(broker.port());
-            assertThat(connection.serverInfo().serverId()).isEqualTo("fake-" + broker.port());
+            assertThat(connection.connectedServer().getPort()).isEqualTo(fixture.broker().port());
+            assertThat(connection.serverInfo().serverId()).isEqualTo("fake-" + fixture.broker().port());
             assertThat(connection.serverInfo().maxPayload()).isEqualTo(1024 * 1024);
             assertThat(connection.serverInfo().servers()).containsExactly("127.0.0.1:4999");
-            Connect connect = (Connect) broker.lastSession().received().get(0);
+            Connect connect = (Connect) fixture.broker().lastSession().received().get(0);
             assertThat(connect).isEqualTo(new Connect(FrameCodec.VERSION, "orders-service", Courier.CLIENT_VERSION,
                     "alice", "secret", 3000, true));
-            assertThat(listener.awaitEvent(ConnectionEvent.Type.CONNECTED).server().getPort())
-                    .isEqualTo(broker.port());
+            assertThat(fixture.listener().awaitEvent(ConnectionEvent.Type.CONNECTED).server().getPort())
+                    .isEqualTo(fixture.broker().port());
         }
     }
 
     @Test
     void connectingToAClosedPortGivesAClearIOException() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
+        int port = closedPort();
         String address = "127.0.0.1:" + port;
         assertThatThrownBy(() -> Courier.connect(address))
                 .isInstanceOf(IOException.class)
@@ -68,13 +53,10 @@ class ConnectTest {
 
     @Test
     void connectTriesEachServerOnceAndNamesEveryFailure() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
-        Options options = Options.builder().servers(List.of("127.0.0.1:" + port, broker.address())).build();
+        int port = closedPort();
+        Options options = Options.builder().servers(List.of("127.0.0.1:" + port, fixture.broker().address())).build();
         try (Connection connection = Courier.connect(options)) {
-            assertThat(connection.connectedServer().getPort()).isEqualTo(broker.port());
+            assertThat(connection.connectedServer().getPort()).isEqualTo(fixture.broker().port());
         }
         Options none = Options.builder().servers(List.of("127.0.0.1:" + port, "127.0.0.1:" + port)).build();
         assertThatThrownBy(() -> Courier.connect(none))
@@ -84,8 +66,8 @@ class ConnectTest {
 
     @Test
     void fatalErrorAnsweringConnectFailsConnectWithCodeAndReason() {
-        broker.rejectConnect(new Err(ErrorCode.AUTHENTICATION_FAILED, "bad password for alice"));
-        assertThatThrownBy(() -> Courier.connect(broker.address()))
+        fixture.broker().rejectConnect(new Err(ErrorCode.AUTHENTICATION_FAILED, "bad password for alice"));
+        assertThatThrownBy(() -> Courier.connect(fixture.broker().address()))
                 .isInstanceOfSatisfying(ConnectRejectedException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.AUTHENTICATION_FAILED);
                     assertThat(e.reason()).isEqualTo("bad password for alice");
@@ -95,7 +77,7 @@ class ConnectTest {
 
     @Test
     void invalidTopicsAndPatternsAreRejectedBeforeSending() throws Exception {
-        try (Connection connection = Courier.connect(broker.address())) {
+        try (Connection connection = Courier.connect(fixture.broker().address())) {
             assertThatThrownBy(() -> connection.publish("orders..eu", new byte[0]))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty token");
             assertThatThrownBy(() -> connection.publish("orders.*", new byte[0]))
@@ -107,17 +89,15 @@ class ConnectTest {
             assertThatThrownBy(() -> connection.publish("ok", new byte[2 * 1024 * 1024]))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max payload");
             connection.flush(Duration.ofSeconds(5));
-            assertThat(broker.lastSession().count(FrameType.PUB)).isZero();
-            assertThat(broker.lastSession().count(FrameType.SUB)).isZero();
+            assertThat(fixture.broker().lastSession().count(FrameType.PUB)).isZero();
+            assertThat(fixture.broker().lastSession().count(FrameType.SUB)).isZero();
         }
     }
 
     @Test
     void closeDrainsPublishesThenEmitsClosedAndRefusesFurtherUse() throws Exception {
-        RecordingListener listener = new RecordingListener();
-        Connection connection = Courier.connect(Options.builder().server(broker.address())
-                .connectionListener(listener).build());
-        FakeBroker.Session session = broker.lastSession();
+        Connection connection = fixture.connect(fixture.options());
+        FakeBroker.Session session = fixture.broker().lastSession();
         byte[] payload = "x".repeat(128).getBytes(StandardCharsets.UTF_8);
         for (int i = 0; i < 5000; i++) {
             connection.publish("load.test", payload);
@@ -125,14 +105,16 @@ class ConnectTest {
         connection.close();
         assertThat(session.count(FrameType.PUB)).isEqualTo(5000);
         assertThat(connection.status()).isEqualTo(ConnectionStatus.CLOSED);
-        assertThat(listener.awaitEvent(ConnectionEvent.Type.CLOSED).reason()).contains("closed by the application");
+        assertThat(fixture.listener().awaitEvent(ConnectionEvent.Type.CLOSED).reason())
+                .contains("closed by the application");
         assertThatThrownBy(() -> connection.publish("load.test", payload))
                 .isInstanceOf(ConnectionClosedException.class);
         assertThatThrownBy(() -> connection.subscribe("load.test", m -> { }))
                 .isInstanceOf(ConnectionClosedException.class);
         connection.close(); // idempotent
-        await().atMost(Duration.ofSeconds(5)).until(() -> broker.sessions().isEmpty());
-        assertThat(listener.types()).containsExactly(ConnectionEvent.Type.CONNECTED, ConnectionEvent.Type.CLOSED);
+        await().atMost(Duration.ofSeconds(5)).until(() -> fixture.broker().sessions().isEmpty());
+        assertThat(fixture.listener().types())
+                .containsExactly(ConnectionEvent.Type.CONNECTED, ConnectionEvent.Type.CLOSED);
     }
 
     @Test
@@ -152,5 +134,12 @@ class ConnectTest {
         assertThat(defaults.maxReconnectAttempts()).isEqualTo(60);
         assertThat(defaults.reconnectBufferBytes()).isEqualTo(8L * 1024 * 1024);
         assertThat(defaults.subscriptionPendingLimit()).isEqualTo(65536);
+    }
+
+    /** A loopback port nothing listens on (it was free a moment ago). */
+    private static int closedPort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.courier.client;
 
 import io.courier.protocol.Connected;
 import io.courier.protocol.Err;
+import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameDecoder;
@@ -33,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A test-only stand-in for the broker: accepts on 127.0.0.1 with a thread per connection, answers CONNECT and PING,
  * and routes PUBs to matching SUBs of all its sessions (no queue groups). Requests with no subscriber get the
- * no-responders reply. Knobs let tests hold handshakes, stop answering PINGs, reject CONNECT and drop links.
+ * no-responders reply. Knobs let tests hold handshakes, stop answering PINGs, reject CONNECT, refuse SUBs beyond a
+ * limit, drop links, and stop a session gracefully the way the broker does ({@link Session#shutDown}).
  */
 final class FakeBroker implements AutoCloseable {
 
@@ -46,6 +48,8 @@ final class FakeBroker implements AutoCloseable {
     private volatile Err connectError;
     private volatile boolean hangUpOnAccept;
     private volatile List<String> advertised = List.of();
+    private volatile int maxSubscriptions = Integer.MAX_VALUE;
+    private volatile boolean ignoreDrainPings;
 
     private FakeBroker() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -80,6 +84,19 @@ final class FakeBroker implements AutoCloseable {
 
     void advertise(List<String> servers) {
         advertised = List.copyOf(servers);
+    }
+
+    /**
+     * Further SUBs of a session are refused with {@code ERR TOO_MANY_SUBSCRIPTIONS}, its reason starting with
+     * {@code SUB <sid>: } as the protocol prescribes.
+     */
+    void limitSubscriptions(int max) {
+        maxSubscriptions = max;
+    }
+
+    /** A session being shut down never answers the drain PING and keeps its link open, as a hung broker would. */
+    void ignoreDrainPings() {
+        ignoreDrainPings = true;
     }
 
     /**
@@ -190,6 +207,10 @@ final class FakeBroker implements AutoCloseable {
         private final List<Frame> received = Collections.synchronizedList(new ArrayList<>());
         private final Map<Integer, Sub> subs = new ConcurrentHashMap<>();
         private volatile boolean connected;
+        /** ERR SERVER_SHUTDOWN was sent: the next PING is the client's drain PING. */
+        private volatile boolean shuttingDown;
+        /** The drain PING was answered: nothing after it is handled. */
+        private volatile boolean drained;
         private OutputStream out;
 
         Session(Socket socket) {
@@ -213,6 +234,16 @@ final class FakeBroker implements AutoCloseable {
             } catch (IOException e) {
                 close();
             }
+        }
+
+        /**
+         * Stops the way the broker does on a graceful shutdown: sends {@code ERR SERVER_SHUTDOWN} now, ahead of any
+         * MSG still to come, keeps reading and routing, answers the first PING read after it with PONG (unless
+         * {@link FakeBroker#ignoreDrainPings()}), handles nothing after that PING and closes.
+         */
+        void shutDown(String reason) {
+            shuttingDown = true;
+            send(new Err(ErrorCode.SERVER_SHUTDOWN, reason));
         }
 
         void close() {
@@ -259,17 +290,21 @@ final class FakeBroker implements AutoCloseable {
         }
 
         private void handle(Frame frame) {
+            if (drained) {
+                return;
+            }
             received.add(frame);
             switch (frame.type()) {
                 case CONNECT -> onConnect();
-                case PING -> {
-                    if (answerPings) {
-                        send(Pong.INSTANCE);
-                    }
-                }
+                case PING -> onPing();
                 case SUB -> {
                     Subscribe s = (Subscribe) frame;
-                    subs.put(s.sid(), new Sub(s.sid(), s.pattern(), new AtomicLong(-1)));
+                    if (subs.size() >= maxSubscriptions) {
+                        send(new Err(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "SUB " + s.sid() + ": the limit is "
+                                + maxSubscriptions + " subscriptions per connection"));
+                    } else {
+                        subs.put(s.sid(), new Sub(s.sid(), s.pattern(), new AtomicLong(-1)));
+                    }
                 }
                 case UNSUB -> {
                     Unsubscribe u = (Unsubscribe) frame;
@@ -284,6 +319,18 @@ final class FakeBroker implements AutoCloseable {
                 }
                 case PUB -> route((Publish) frame);
                 default -> { }
+            }
+        }
+
+        private void onPing() {
+            if (!shuttingDown) {
+                if (answerPings) {
+                    send(Pong.INSTANCE);
+                }
+            } else if (!ignoreDrainPings) {
+                drained = true;
+                send(Pong.INSTANCE);
+                close();
             }
         }
 

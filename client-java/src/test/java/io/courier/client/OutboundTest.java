@@ -24,9 +24,8 @@ class OutboundTest {
 
     @Test
     void lostLinkKeepsOnlyPublishesAndNewLinkGetsSubscriptionsFirstThenCarriedFlush() throws Exception {
-        Outbound outbound = new Outbound(1 << 20);
         Link first = new Link(NOWHERE);
-        outbound.attach(first, List::of);
+        Outbound outbound = attachedTo(first);
         publish(outbound, "a", new byte[] {1});
         outbound.control(new Subscribe(1, "x.>", ""));
         outbound.control(Pong.INSTANCE);
@@ -82,15 +81,62 @@ class OutboundTest {
     }
 
     @Test
+    void drainingLinkGetsWhatWasQueuedThenTheDrainPingAndLaterPublishesWaitForTheNextLink() throws Exception {
+        Link old = new Link(NOWHERE);
+        Outbound outbound = attachedTo(old);
+        publish(outbound, "a", new byte[] {1});
+        Outbound.Batch inFlight = outbound.awaitBatch();
+        publish(outbound, "b", new byte[] {2});
+        CompletableFuture<Void> before = outbound.flushPing();
+
+        assertThat(outbound.drain(old)).isTrue();
+        assertThat(outbound.status()).isEqualTo(ConnectionStatus.RECONNECTING);
+        assertThat(outbound.link()).isNull();
+        publish(outbound, "c", new byte[] {3});
+        CompletableFuture<Void> during = outbound.flushPing();
+        assertThat(outbound.heartbeat(2)).isNull();
+        assertThat(outbound.control(new Subscribe(1, "x", ""))).isFalse();
+        outbound.written(inFlight); // the batch in flight is finished before anything else goes to the old link
+
+        Outbound.Batch drained = outbound.awaitBatch();
+        assertThat(drained.link()).isSameAs(old);
+        assertThat(decode(drained.buffer())).containsExactly(new Publish("b", new byte[] {2}), Ping.INSTANCE,
+                Ping.INSTANCE);
+        outbound.written(drained);
+        assertThat(outbound.control(Pong.INSTANCE)).isTrue(); // the broker still gets its PONGs
+        Outbound.Batch pong = outbound.awaitBatch();
+        assertThat(pong.link()).isSameAs(old);
+        assertThat(decode(pong.buffer())).containsExactly(Pong.INSTANCE);
+        outbound.written(pong);
+        assertThat(outbound.pong()).isFalse();
+        assertThat(before).isCompleted();
+        assertThat(outbound.pong()).as("the PONG of the drain PING").isTrue();
+
+        outbound.detach(old);
+        outbound.attach(new Link(NOWHERE), () -> List.of(new Subscribe(1, "x", "")));
+        assertThat(decode(outbound.awaitBatch().buffer())).containsExactly(new Subscribe(1, "x", ""),
+                new Publish("c", new byte[] {3}), Ping.INSTANCE);
+        assertThat(during).isNotDone();
+        outbound.pong();
+        assertThat(during).isCompleted();
+    }
+
+    @Test
     void closeFailsWaitersAndRefusesPublishes() {
-        Outbound outbound = new Outbound(1 << 20);
-        outbound.attach(new Link(NOWHERE), List::of);
+        Outbound outbound = attachedTo(new Link(NOWHERE));
         CompletableFuture<Void> flush = outbound.flushPing();
         outbound.close("test over");
         assertThat(flush).isCompletedExceptionally();
         assertThatThrownBy(() -> publish(outbound, "t", new byte[0]))
                 .isInstanceOf(ConnectionClosedException.class).hasMessageContaining("test over");
         assertThat(outbound.status()).isEqualTo(ConnectionStatus.CLOSED);
+    }
+
+    /** A 1 MiB outbound buffer with {@code link} attached and no subscriptions to send on it. */
+    private static Outbound attachedTo(Link link) {
+        Outbound outbound = new Outbound(1 << 20);
+        outbound.attach(link, List::of);
+        return outbound;
     }
 
     private static void publish(Outbound outbound, String topic, byte[] payload) {

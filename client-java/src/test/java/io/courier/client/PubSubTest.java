@@ -8,7 +8,6 @@ import io.courier.protocol.ErrorCode;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.Ping;
 import io.courier.protocol.Unsubscribe;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -17,34 +16,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class PubSubTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private FakeBroker broker;
-    private RecordingListener listener;
-    private Connection connection;
-
-    @BeforeEach
-    void connect() throws Exception {
-        broker = FakeBroker.start();
-        listener = new RecordingListener();
-        connection = Courier.connect(Options.builder().server(broker.address()).subscriptionPendingLimit(5)
-                .connectionListener(listener).build());
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        connection.close();
-        broker.close();
-    }
+    @RegisterExtension
+    final ClientFixture fixture = ClientFixture.connected(options -> options.subscriptionPendingLimit(5));
 
     @Test
     void deliversPublishedMessagesToMatchingSubscription() throws Exception {
+        Connection connection = fixture.connection();
         List<Message> received = new CopyOnWriteArrayList<>();
         connection.subscribe("orders.*", received::add);
         connection.subscribe("invoices.>", m -> received.add(new Message("WRONG", "", Map.of(), new byte[0])));
@@ -67,7 +51,8 @@ class PubSubTest {
 
     @Test
     void flushReturnsOnlyOnceTheBrokerHasSeenEveryPublish() throws Exception {
-        FakeBroker.Session session = broker.lastSession();
+        Connection connection = fixture.connection();
+        FakeBroker.Session session = fixture.broker().lastSession();
         byte[] payload = new byte[128];
         for (int i = 0; i < 2000; i++) {
             connection.publish("flush.test", payload);
@@ -80,7 +65,8 @@ class PubSubTest {
     void slowHandlerDoesNotBlockAnotherSubscription() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger fast = new AtomicInteger();
-        try (Connection roomy = Courier.connect(broker.address())) { // default pending limit: nothing dropped
+        // default pending limit: nothing dropped
+        try (Connection roomy = Courier.connect(fixture.broker().address())) {
             Subscription slow = roomy.subscribe("work.slow", m -> release.await(10, TimeUnit.SECONDS));
             Subscription quick = roomy.subscribe("work.fast", m -> fast.incrementAndGet());
             roomy.flush(WAIT);
@@ -100,6 +86,7 @@ class PubSubTest {
 
     @Test
     void fullPendingQueueDropsTheNewestAndCountsThem() throws Exception {
+        Connection connection = fixture.connection();
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch firstArrived = new CountDownLatch(1);
         List<String> seen = new CopyOnWriteArrayList<>();
@@ -124,11 +111,12 @@ class PubSubTest {
 
     @Test
     void unsubscribeAfterStopsDeliveryAfterNMessages() throws Exception {
+        Connection connection = fixture.connection();
         AtomicInteger count = new AtomicInteger();
         Subscription sub = connection.subscribe("limited", m -> count.incrementAndGet());
         sub.unsubscribeAfter(3);
         connection.flush(WAIT);
-        assertThat(broker.lastSession().received()).contains(new Unsubscribe(sub.sid(), 3));
+        assertThat(fixture.broker().lastSession().received()).contains(new Unsubscribe(sub.sid(), 3));
         for (int i = 0; i < 10; i++) {
             connection.publish("limited", new byte[0]);
         }
@@ -141,6 +129,7 @@ class PubSubTest {
 
     @Test
     void unsubscribeTellsTheBrokerAndStopsDelivery() throws Exception {
+        Connection connection = fixture.connection();
         AtomicInteger count = new AtomicInteger();
         Subscription sub = connection.subscribe("gone", m -> count.incrementAndGet());
         connection.publish("gone", new byte[0]);
@@ -149,13 +138,14 @@ class PubSubTest {
         sub.unsubscribe(); // idempotent
         connection.publish("gone", new byte[0]);
         connection.flush(WAIT);
-        assertThat(broker.lastSession().received()).containsOnlyOnce(new Unsubscribe(sub.sid(), 0));
+        assertThat(fixture.broker().lastSession().received()).containsOnlyOnce(new Unsubscribe(sub.sid(), 0));
         assertThat(sub.isActive()).isFalse();
         assertThat(count.get()).isEqualTo(1);
     }
 
     @Test
     void handlerThatThrowsDoesNotStopTheSubscription() throws Exception {
+        Connection connection = fixture.connection();
         AtomicInteger calls = new AtomicInteger();
         Subscription sub = connection.subscribe("flaky", m -> {
             if (calls.incrementAndGet() == 1) {
@@ -170,17 +160,20 @@ class PubSubTest {
 
     @Test
     void nonFatalServerErrorReachesTheListenerAndKeepsTheConnection() throws Exception {
-        broker.lastSession().send(new Err(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "limit is 10"));
-        await().atMost(WAIT).until(() -> listener.errors().contains("TOO_MANY_SUBSCRIPTIONS: limit is 10"));
+        Connection connection = fixture.connection();
+        fixture.broker().lastSession().send(new Err(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "limit is 10"));
+        await().atMost(WAIT)
+                .until(() -> fixture.listener().errors().contains("TOO_MANY_SUBSCRIPTIONS: limit is 10"));
         connection.flush(WAIT);
         assertThat(connection.status()).isEqualTo(ConnectionStatus.CONNECTED);
-        assertThat(listener.types()).containsExactly(ConnectionEvent.Type.CONNECTED);
+        assertThat(fixture.listener().types()).containsExactly(ConnectionEvent.Type.CONNECTED);
     }
 
     @Test
     void publishWaitsWhileTheBrokerStallsAndGoesOnWhenItReadsAgain() throws Exception {
-        FakeBroker.Session session = broker.lastSession();
-        broker.pauseReading();
+        Connection connection = fixture.connection();
+        FakeBroker.Session session = fixture.broker().lastSession();
+        fixture.broker().pauseReading();
         CountDownLatch done = new CountDownLatch(1);
         Thread publisher = new Thread(() -> {
             byte[] chunk = new byte[64 * 1024];
@@ -193,7 +186,7 @@ class PubSubTest {
         await().atMost(WAIT).until(() -> publisher.getState() == Thread.State.TIMED_WAITING);
         assertThat(done.getCount()).isEqualTo(1);
         assertThat(connection.status()).isEqualTo(ConnectionStatus.CONNECTED);
-        broker.resumeReading();
+        fixture.broker().resumeReading();
         assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
         connection.flush(WAIT);
         assertThat(session.count(FrameType.PUB)).isEqualTo(400);
@@ -201,7 +194,7 @@ class PubSubTest {
 
     @Test
     void answersServerPingWithPong() {
-        FakeBroker.Session session = broker.lastSession();
+        FakeBroker.Session session = fixture.broker().lastSession();
         session.send(Ping.INSTANCE);
         await().atMost(WAIT).until(() -> session.count(FrameType.PONG) == 1);
     }

@@ -10,7 +10,6 @@ import io.courier.protocol.Frame;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.Publish;
 import io.courier.protocol.Subscribe;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -18,71 +17,54 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ReconnectTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private FakeBroker broker;
-    private RecordingListener listener;
-    private Connection connection;
-
-    @BeforeEach
-    void startBroker() throws IOException {
-        broker = FakeBroker.start();
-        listener = new RecordingListener();
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        if (connection != null) {
-            connection.close();
-        }
-        broker.close();
-    }
+    @RegisterExtension
+    final ClientFixture fixture = new ClientFixture();
 
     private Options.Builder options() {
-        return Options.builder().server(broker.address()).connectionListener(listener)
-                .reconnectWait(Duration.ofMillis(10)).reconnectMaxWait(Duration.ofMillis(100))
+        return fixture.options().reconnectWait(Duration.ofMillis(10)).reconnectMaxWait(Duration.ofMillis(100))
                 .connectTimeout(Duration.ofSeconds(5));
     }
 
-    private void loseLinkAndHoldReconnect() {
-        broker.holdHandshakes();
-        broker.dropConnections();
+    private void loseLinkAndHoldReconnect(Connection connection) {
+        fixture.broker().holdHandshakes();
+        fixture.broker().dropConnections();
         await().atMost(WAIT).until(() -> connection.status() == ConnectionStatus.RECONNECTING);
     }
 
     @Test
     void reconnectsResubscribesFirstThenReplaysBufferedPublishes() throws Exception {
-        connection = Courier.connect(options().build());
+        Connection connection = fixture.connect(options());
         List<String> received = new CopyOnWriteArrayList<>();
         Subscription sub = connection.subscribe("events.>", m -> received.add(m.payloadAsString()));
         Subscription limited = connection.subscribe("limited", m -> { });
         limited.unsubscribeAfter(5);
         connection.flush(WAIT);
 
-        loseLinkAndHoldReconnect();
-        ConnectionEvent disconnected = listener.awaitEvent(ConnectionEvent.Type.DISCONNECTED);
+        loseLinkAndHoldReconnect(connection);
+        ConnectionEvent disconnected = fixture.listener().awaitEvent(ConnectionEvent.Type.DISCONNECTED);
         assertThat(disconnected.reason()).contains("server closed the connection");
         assertThat(connection.connectedServer()).isNull();
         for (int i = 0; i < 10; i++) {
             connection.publish("events.buffered", Integer.toString(i).getBytes(StandardCharsets.UTF_8));
         }
         Subscription late = connection.subscribe("late.topic", m -> { });
-        broker.releaseHandshakes();
+        fixture.broker().releaseHandshakes();
 
-        listener.awaitEvent(ConnectionEvent.Type.RECONNECTED);
+        fixture.listener().awaitEvent(ConnectionEvent.Type.RECONNECTED);
         await().atMost(WAIT).until(() -> received.size() == 10);
         assertThat(received).containsExactly("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
         assertThat(connection.status()).isEqualTo(ConnectionStatus.CONNECTED);
-        assertThat(listener.types()).containsExactly(ConnectionEvent.Type.CONNECTED,
+        assertThat(fixture.listener().types()).containsExactly(ConnectionEvent.Type.CONNECTED,
                 ConnectionEvent.Type.DISCONNECTED, ConnectionEvent.Type.RECONNECTED);
 
-        List<Frame> frames = broker.lastSession().received();
+        List<Frame> frames = fixture.broker().lastSession().received();
         assertThat(frames.get(0).type()).isEqualTo(FrameType.CONNECT);
         int firstPublish = indexOfType(frames, FrameType.PUB);
         List<Frame> beforePublishes = frames.subList(1, firstPublish);
@@ -97,8 +79,8 @@ class ReconnectTest {
 
     @Test
     void flushWaitingAcrossAReconnectCompletesOnTheNewLink() throws Exception {
-        connection = Courier.connect(options().build());
-        loseLinkAndHoldReconnect();
+        Connection connection = fixture.connect(options());
+        loseLinkAndHoldReconnect(connection);
         connection.publish("while.down", new byte[8]);
         CompletableFuture<Void> flushed = CompletableFuture.runAsync(() -> {
             try {
@@ -107,15 +89,15 @@ class ReconnectTest {
                 throw new IllegalStateException(e);
             }
         });
-        broker.releaseHandshakes();
+        fixture.broker().releaseHandshakes();
         flushed.get(5, TimeUnit.SECONDS);
-        assertThat(broker.lastSession().count(FrameType.PUB)).isEqualTo(1);
+        assertThat(fixture.broker().lastSession().count(FrameType.PUB)).isEqualTo(1);
     }
 
     @Test
     void publishBeyondTheReconnectBufferThrowsAtOnce() throws Exception {
-        connection = Courier.connect(options().reconnectBufferBytes(1000).build());
-        loseLinkAndHoldReconnect();
+        Connection connection = fixture.connect(options().reconnectBufferBytes(1000));
+        loseLinkAndHoldReconnect(connection);
         byte[] payload = new byte[100];
         int accepted = 0;
         try {
@@ -128,49 +110,49 @@ class ReconnectTest {
         assertThat(accepted).isBetween(1, 9);
         assertThatThrownBy(() -> connection.publish("buffered", payload))
                 .isInstanceOf(ReconnectBufferFullException.class);
-        broker.releaseHandshakes();
-        listener.awaitEvent(ConnectionEvent.Type.RECONNECTED);
+        fixture.broker().releaseHandshakes();
+        fixture.listener().awaitEvent(ConnectionEvent.Type.RECONNECTED);
         connection.flush(WAIT);
-        assertThat(broker.lastSession().count(FrameType.PUB)).isEqualTo(accepted);
+        assertThat(fixture.broker().lastSession().count(FrameType.PUB)).isEqualTo(accepted);
     }
 
     @Test
     void deadServerIsDetectedByMissingPongsAndTheClientReconnects() throws Exception {
-        connection = Courier.connect(options().heartbeatInterval(Duration.ofMillis(100)).maxMissedPongs(1).build());
-        broker.answerPings(false);
-        ConnectionEvent disconnected = listener.awaitEvent(ConnectionEvent.Type.DISCONNECTED);
+        Connection connection = fixture.connect(options().heartbeatInterval(Duration.ofMillis(100)).maxMissedPongs(1));
+        fixture.broker().answerPings(false);
+        ConnectionEvent disconnected = fixture.listener().awaitEvent(ConnectionEvent.Type.DISCONNECTED);
         assertThat(disconnected.reason()).contains("missed PONGs");
-        broker.answerPings(true);
-        listener.awaitEvent(ConnectionEvent.Type.RECONNECTED);
+        fixture.broker().answerPings(true);
+        fixture.listener().awaitEvent(ConnectionEvent.Type.RECONNECTED);
         connection.flush(WAIT);
-        assertThat(broker.acceptedConnections()).isGreaterThanOrEqualTo(2);
+        assertThat(fixture.broker().acceptedConnections()).isGreaterThanOrEqualTo(2);
     }
 
     @Test
     void fatalServerErrorDropsTheLinkAndReconnects() throws Exception {
-        connection = Courier.connect(options().build());
-        broker.lastSession().send(new Err(ErrorCode.SERVER_SHUTDOWN, "maintenance"));
-        ConnectionEvent disconnected = listener.awaitEvent(ConnectionEvent.Type.DISCONNECTED);
+        Connection connection = fixture.connect(options());
+        fixture.broker().lastSession().send(new Err(ErrorCode.SERVER_SHUTDOWN, "maintenance"));
+        ConnectionEvent disconnected = fixture.listener().awaitEvent(ConnectionEvent.Type.DISCONNECTED);
         assertThat(disconnected.reason()).contains("SERVER_SHUTDOWN").contains("maintenance");
-        assertThat(listener.errors()).contains("SERVER_SHUTDOWN: maintenance");
-        listener.awaitEvent(ConnectionEvent.Type.RECONNECTED);
+        assertThat(fixture.listener().errors()).contains("SERVER_SHUTDOWN: maintenance");
+        fixture.listener().awaitEvent(ConnectionEvent.Type.RECONNECTED);
     }
 
     @Test
     void givingUpReconnectingClosesAndFailsPendingRequests() throws Exception {
-        connection = Courier.connect(options().maxReconnectAttempts(3).connectTimeout(Duration.ofMillis(500))
-                .build());
+        Connection connection = fixture.connect(options().maxReconnectAttempts(3)
+                .connectTimeout(Duration.ofMillis(500)));
         connection.subscribe("svc.silent", m -> { });
         connection.flush(WAIT);
         CompletableFuture<Message> reply = connection.request("svc.silent", new byte[0], Duration.ofSeconds(30));
         connection.flush(WAIT);
-        broker.hangUpOnAccept();
-        broker.dropConnections();
+        fixture.broker().hangUpOnAccept();
+        fixture.broker().dropConnections();
 
-        ConnectionEvent closed = listener.awaitEvent(ConnectionEvent.Type.CLOSED);
+        ConnectionEvent closed = fixture.listener().awaitEvent(ConnectionEvent.Type.CLOSED);
         assertThat(closed.reason()).contains("gave up reconnecting after 3 attempts")
                 .contains("server closed the connection before answering CONNECT");
-        assertThat(broker.acceptedConnections()).isEqualTo(4);
+        assertThat(fixture.broker().acceptedConnections()).isEqualTo(4);
         assertThat(connection.status()).isEqualTo(ConnectionStatus.CLOSED);
         assertThatThrownBy(() -> reply.get(5, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ConnectionClosedException.class);

@@ -3,7 +3,6 @@ package io.courier.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -14,29 +13,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class RequestReplyTest {
 
-    private FakeBroker broker;
-    private Connection connection;
-
-    @BeforeEach
-    void connect() throws Exception {
-        broker = FakeBroker.start();
-        connection = Courier.connect(broker.address());
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        connection.close();
-        broker.close();
-    }
+    @RegisterExtension
+    final ClientFixture fixture = ClientFixture.connected(options -> options);
 
     @Test
     void requestCompletesWithTheReply() throws Exception {
+        Connection connection = fixture.connection();
         connection.subscribe("svc.upper", m -> connection.publish(m.replyTo(), Map.of("served-by", "test"),
                 m.payloadAsString().toUpperCase().getBytes(StandardCharsets.UTF_8)));
         connection.flush(Duration.ofSeconds(5));
@@ -51,6 +38,7 @@ class RequestReplyTest {
 
     @Test
     void replyCompletesTheFutureOnTheReaderThreadWhileHandlersRunOnDispatchThreads() throws Exception {
+        Connection connection = fixture.connection();
         CountDownLatch release = new CountDownLatch(1);
         CompletableFuture<String> handlerThread = new CompletableFuture<>();
         connection.subscribe("svc.gated", m -> {
@@ -68,6 +56,7 @@ class RequestReplyTest {
 
     @Test
     void requestWithoutRespondersFailsWithNoResponders() {
+        Connection connection = fixture.connection();
         CompletableFuture<Message> reply = connection.request("nobody.home", new byte[0], Duration.ofSeconds(5));
         assertThatThrownBy(() -> reply.get(5, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
@@ -77,6 +66,7 @@ class RequestReplyTest {
 
     @Test
     void requestTimesOutWhenTheResponderStaysSilent() throws Exception {
+        Connection connection = fixture.connection();
         connection.subscribe("svc.silent", m -> { });
         connection.flush(Duration.ofSeconds(5));
         CompletableFuture<Message> reply = connection.request("svc.silent", new byte[0], Duration.ofMillis(200));
@@ -87,6 +77,7 @@ class RequestReplyTest {
 
     @Test
     void newInboxGivesUniqueValidTopics() {
+        Connection connection = fixture.connection();
         Set<String> inboxes = new HashSet<>();
         for (int i = 0; i < 1000; i++) {
             String inbox = connection.newInbox();

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.Publish;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,9 +18,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The two ways bytes leave: a publishing thread writing its own frame on an idle link, and the writer thread sending
@@ -31,25 +30,17 @@ class WritePathTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private FakeBroker broker;
-    private CourierConnection connection;
+    @RegisterExtension
+    final ClientFixture fixture = ClientFixture.connected(options -> options.heartbeatInterval(Duration.ZERO));
 
     @BeforeEach
-    void connect() throws Exception {
-        broker = FakeBroker.start();
-        connection = (CourierConnection) Courier.connect(Options.builder().server(broker.address())
-                .heartbeatInterval(Duration.ZERO).build());
-        connection.flush(WAIT);
-    }
-
-    @AfterEach
-    void close() throws IOException {
-        connection.close();
-        broker.close();
+    void startFlushed() throws Exception {
+        fixture.connection().flush(WAIT);
     }
 
     @Test
     void concurrentPublishersKeepTheirOrderAcrossDirectAndWriterWrites() throws Exception {
+        CourierConnection connection = (CourierConnection) fixture.connection();
         int threads = 4;
         int perThread = 3000;
         CountDownLatch done = new CountDownLatch(threads);
@@ -78,7 +69,7 @@ class WritePathTest {
         connection.flush(WAIT);
 
         Map<String, Integer> next = new HashMap<>();
-        for (Frame frame : broker.lastSession().received()) {
+        for (Frame frame : fixture.broker().lastSession().received()) {
             if (frame instanceof Publish p) {
                 int seq = checkedSequence(p.payload());
                 assertThat(seq).as("next message on %s", p.topic()).isEqualTo(next.getOrDefault(p.topic(), 0));
@@ -95,13 +86,14 @@ class WritePathTest {
 
     @Test
     void backToBackPublishesShareSocketWrites() throws Exception {
+        CourierConnection connection = (CourierConnection) fixture.connection();
         Outbound.WriteStats before = connection.writeStats();
         int messages = 20_000;
         for (int i = 0; i < messages; i++) {
             connection.publish("burst", sequencePayload(i, 64));
         }
         connection.flush(WAIT);
-        assertThat(broker.lastSession().count(FrameType.PUB)).isEqualTo(messages);
+        assertThat(fixture.broker().lastSession().count(FrameType.PUB)).isEqualTo(messages);
         Outbound.WriteStats after = connection.writeStats();
         long writes = after.direct() + after.writer() - before.direct() - before.writer();
         assertThat(writes).as("socket writes for %d back-to-back publishes", messages).isLessThan(messages / 10);
@@ -109,8 +101,9 @@ class WritePathTest {
 
     @Test
     void directWriteTheSocketTakesOnlyInPartIsFinishedByTheWriterBeforeLaterFrames() throws Exception {
-        FakeBroker.Session session = broker.lastSession();
-        broker.pauseReading();
+        CourierConnection connection = (CourierConnection) fixture.connection();
+        FakeBroker.Session session = fixture.broker().lastSession();
+        fixture.broker().pauseReading();
         int frameBytes = 60 * 1024; // under Outbound.DIRECT_MAX_BYTES, so on an idle link it is written directly
         AtomicInteger published = new AtomicInteger();
         Thread publisher = new Thread(() -> {
@@ -133,7 +126,7 @@ class WritePathTest {
         try {
             publisher.join(WAIT.toMillis());
         } finally {
-            broker.resumeReading();
+            fixture.broker().resumeReading();
         }
         assertThat(publisher.isAlive()).isFalse();
         assertThat(connection.writeStats().handedOff()).isEqualTo(1);
@@ -150,11 +143,12 @@ class WritePathTest {
             assertThat(sequences.get(i)).isEqualTo(i);
         }
         assertThat(connection.status()).isEqualTo(ConnectionStatus.CONNECTED);
-        assertThat(broker.acceptedConnections()).isEqualTo(1);
+        assertThat(fixture.broker().acceptedConnections()).isEqualTo(1);
     }
 
     @Test
     void publishingFromAnInterruptedThreadKeepsTheLink() throws Exception {
+        CourierConnection connection = (CourierConnection) fixture.connection();
         long directBefore = connection.writeStats().direct();
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // the link has been idle for a while
         Thread.currentThread().interrupt();
@@ -165,9 +159,9 @@ class WritePathTest {
         }
         connection.flush(WAIT);
         assertThat(connection.writeStats().direct()).isGreaterThan(directBefore);
-        assertThat(broker.lastSession().count(FrameType.PUB)).isEqualTo(1);
+        assertThat(fixture.broker().lastSession().count(FrameType.PUB)).isEqualTo(1);
         assertThat(connection.status()).isEqualTo(ConnectionStatus.CONNECTED);
-        assertThat(broker.acceptedConnections()).isEqualTo(1);
+        assertThat(fixture.broker().acceptedConnections()).isEqualTo(1);
     }
 
     /** {@code size} bytes: the sequence number, then a pattern derived from it, so a torn frame shows. */
