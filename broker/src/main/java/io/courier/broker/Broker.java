@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.courier.broker.routing.Router;
+import io.courier.broker.session.Capacity;
 import io.courier.broker.session.ConnectionsSupervisor;
 import io.courier.broker.transport.tcp.TcpListener;
 import org.apache.pekko.Done;
@@ -46,14 +47,16 @@ public final class Broker implements AutoCloseable {
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
+    private final Capacity capacity;
     private final InetSocketAddress address;
 
     private Broker(ActorSystem<Void> system, BrokerSettings settings, BrokerStats stats, Router router,
-                   InetSocketAddress address) {
+                   Capacity capacity, InetSocketAddress address) {
         this.system = system;
         this.settings = settings;
         this.stats = stats;
         this.router = router;
+        this.capacity = capacity;
         this.address = address;
     }
 
@@ -85,16 +88,21 @@ public final class Broker implements AutoCloseable {
      * @throws IllegalStateException when the port cannot be bound
      */
     public static Broker start(Config config) {
-        Config resolved = effectiveConfig(config, ConfigFactory.defaultReference());
-        BrokerSettings settings = BrokerSettings.from(resolved);
+        Config effective = effectiveConfig(config, ConfigFactory.defaultReference());
+        BrokerSettings settings = BrokerSettings.from(effective);
+        // The drain phase must outlast the drain it runs, whatever shutdown-timeout is set to.
+        Config resolved = ConfigFactory.parseString("pekko.coordinated-shutdown.phases.service-requests-done.timeout = "
+                + (settings.shutdownTimeout().toMillis() + 5_000) + "ms").withFallback(effective);
         BrokerStats stats = new BrokerStats();
+        Capacity capacity = Capacity.of(settings);
         Router router = new Router(settings.matchCacheSize());
         CompletableFuture<ActorRef<ConnectionsSupervisor.Command>> supervisorRef = new CompletableFuture<>();
         CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
 
         Behavior<Void> guardian = Behaviors.setup(context -> {
             ActorRef<ConnectionsSupervisor.Command> supervisor = context.spawn(
-                    ConnectionsSupervisor.create(settings, stats, router, () -> advertised(settings, bound)),
+                    ConnectionsSupervisor.create(settings, stats, router, capacity,
+                            () -> advertised(settings, bound)),
                     "connections");
             supervisorRef.complete(supervisor);
             return Behaviors.empty();
@@ -108,7 +116,7 @@ public final class Broker implements AutoCloseable {
             registerShutdown(system, binding, supervisor, settings);
             log.info("Courier broker {} listening on {}:{}", settings.serverId(),
                     binding.localAddress().getHostString(), binding.localAddress().getPort());
-            return new Broker(system, settings, stats, router, binding.localAddress());
+            return new Broker(system, settings, stats, router, capacity, binding.localAddress());
         } catch (ExecutionException e) {
             system.terminate();
             throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
@@ -130,7 +138,8 @@ public final class Broker implements AutoCloseable {
                 () -> binding.unbind().thenApply(x -> Done.getInstance()));
         shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "courier-drain-connections",
                 () -> AskPattern.<ConnectionsSupervisor.Command, Done>ask(supervisor,
-                                ConnectionsSupervisor.Drain::new, settings.shutdownTimeout(), system.scheduler())
+                                ConnectionsSupervisor.Drain::new, settings.shutdownTimeout().plusSeconds(3),
+                                system.scheduler())
                         .exceptionally(e -> {
                             log.warn("not every connection closed within {}: {}", settings.shutdownTimeout(),
                                     e.toString());
@@ -173,6 +182,11 @@ public final class Broker implements AutoCloseable {
     /** The broker's routing table; tests in this package use it to reach inside a running broker. */
     Router router() {
         return router;
+    }
+
+    /** The broker-wide budgets (queued messages, unfinished frames, connections) and what they hold now. */
+    public Capacity capacity() {
+        return capacity;
     }
 
     /** Subscriptions currently routed to, across all connections. */

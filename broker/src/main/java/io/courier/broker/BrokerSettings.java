@@ -21,14 +21,22 @@ public record BrokerSettings(
         Duration heartbeatInterval,
         int heartbeatMaxMissed,
         Duration heartbeatMinInterval,
+        Duration heartbeatMaxInterval,
         int maxPayload,
         int maxFrame,
+        int maxHandshakeFrame,
+        Duration frameTimeout,
+        long maxUnfinishedFrameBytes,
         int maxSubscriptionsPerConnection,
         int maxConnections,
+        int maxHandshaking,
+        int maxHandshakingPerAddress,
         long maxPendingBytes,
+        long maxPendingTotalBytes,
         SlowConsumerPolicy slowConsumerPolicy,
         Duration dropReportInterval,
         Duration publisherPause,
+        Duration maxPacing,
         Duration closeTimeout,
         Duration shutdownTimeout,
         int matchCacheSize) {
@@ -46,23 +54,40 @@ public record BrokerSettings(
             throw new IllegalArgumentException("courier.limits.max-frame: must be at least max-payload + 64 bytes ("
                     + (maxPayload + 64L) + ") to hold a PUB of max-payload bytes, got " + maxFrame);
         }
+        Duration heartbeat = r.positiveDuration("courier.heartbeat.interval");
+        Duration minHeartbeat = r.positiveDuration("courier.heartbeat.min-interval");
+        Duration maxHeartbeat = r.positiveDuration("courier.heartbeat.max-interval");
+        if (maxHeartbeat.compareTo(minHeartbeat) < 0 || heartbeat.compareTo(maxHeartbeat) > 0) {
+            throw new IllegalArgumentException("courier.heartbeat.max-interval: must be at least min-interval ("
+                    + minHeartbeat + ") and interval (" + heartbeat + "), got " + maxHeartbeat);
+        }
+        long maxPending = r.bytesInRange("courier.slow-consumer.max-pending", 1024, Long.MAX_VALUE / 2);
+        long heap = Runtime.getRuntime().maxMemory();
         return new BrokerSettings(
                 r.nonEmptyString("courier.host"),
                 (int) r.longInRange("courier.port", 0, 65535),
                 serverId.isEmpty() ? UUID.randomUUID().toString() : serverId,
                 r.addresses("courier.advertise"),
                 r.positiveDuration("courier.connect-timeout"),
-                r.positiveDuration("courier.heartbeat.interval"),
+                heartbeat,
                 r.intInRange("courier.heartbeat.max-missed", 1, 1000),
-                r.positiveDuration("courier.heartbeat.min-interval"),
+                minHeartbeat,
+                maxHeartbeat,
                 maxPayload,
                 maxFrame,
+                Math.min(maxFrame, r.intInRange("courier.limits.max-handshake-frame", 64, Integer.MAX_VALUE)),
+                r.positiveDuration("courier.limits.frame-timeout"),
+                r.bytesOrAuto("courier.limits.max-unfinished-frames-total", heap / 8, 64 * 1024),
                 r.intInRange("courier.limits.max-subscriptions-per-connection", 1, Integer.MAX_VALUE),
                 r.intInRange("courier.limits.max-connections", 1, Integer.MAX_VALUE),
-                r.bytesInRange("courier.slow-consumer.max-pending", 1024, Long.MAX_VALUE / 2),
+                r.intInRange("courier.limits.max-handshaking", 1, Integer.MAX_VALUE),
+                r.intInRange("courier.limits.max-handshaking-per-address", 1, Integer.MAX_VALUE),
+                maxPending,
+                r.bytesOrAuto("courier.slow-consumer.max-pending-total", heap / 2, maxPending),
                 r.policy("courier.slow-consumer.policy"),
                 r.positiveDuration("courier.slow-consumer.drop-report-interval"),
                 r.nonNegativeDuration("courier.slow-consumer.publisher-pause"),
+                r.positiveDuration("courier.slow-consumer.max-pacing"),
                 r.positiveDuration("courier.close-timeout"),
                 r.positiveDuration("courier.shutdown-timeout"),
                 r.intInRange("courier.routing.match-cache-size", 0, 10_000_000));
@@ -74,7 +99,10 @@ public record BrokerSettings(
             return heartbeatInterval;
         }
         Duration requested = Duration.ofMillis(requestedMillis);
-        return requested.compareTo(heartbeatMinInterval) < 0 ? heartbeatMinInterval : requested;
+        if (requested.compareTo(heartbeatMinInterval) < 0) {
+            return heartbeatMinInterval;
+        }
+        return requested.compareTo(heartbeatMaxInterval) > 0 ? heartbeatMaxInterval : requested;
     }
 
     private static final class Reader {
@@ -120,6 +148,16 @@ public record BrokerSettings(
                 throw invalid(key, e);
             }
             return (int) checkRange(key, v, min, max);
+        }
+
+        /** A size, or {@code auto} for {@code auto} bytes (a share of the heap); at least {@code min}. */
+        long bytesOrAuto(String key, long auto, long min) {
+            String raw = string(key).trim();
+            long v = raw.equalsIgnoreCase("auto") ? Math.max(auto, min) : bytesInRange(key, 1, Long.MAX_VALUE / 2);
+            if (v < min) {
+                throw new IllegalArgumentException(key + ": must be 'auto' or at least " + min + " bytes, got " + v);
+            }
+            return v;
         }
 
         long bytesInRange(String key, long min, long max) {

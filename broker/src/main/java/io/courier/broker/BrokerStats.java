@@ -14,6 +14,13 @@ public final class BrokerStats {
     final LongAdder dropped = new LongAdder();
     final LongAdder messagesIn = new LongAdder();
     final LongAdder protocolErrors = new LongAdder();
+    final LongAdder messagesOut = new LongAdder();
+    final LongAdder discardedOnCut = new LongAdder();
+    final LongAdder memoryRefusals = new LongAdder();
+    final LongAdder frameTimeouts = new LongAdder();
+    final LongAdder handshakeEvictions = new LongAdder();
+    final LongAdder publisherPauses = new LongAdder();
+    final LongAdder publisherPauseTimeouts = new LongAdder();
 
     /** Client links open now. */
     public long connections() {
@@ -53,6 +60,71 @@ public final class BrokerStats {
     /** Links closed because they broke the protocol (bad frames, limits, timeouts). */
     public long protocolErrors() {
         return protocolErrors.sum();
+    }
+
+    /** MSG frames written to subscribers' sockets. */
+    public long messagesOut() {
+        return messagesOut.sum();
+    }
+
+    /** Queued messages discarded because the slow-consumer policy cut their link. */
+    public long discardedOnCut() {
+        return discardedOnCut.sum();
+    }
+
+    /** Links closed because the broker-wide budget for unfinished frames was used up (ERR MEMORY_LIMIT). */
+    public long memoryRefusals() {
+        return memoryRefusals.sum();
+    }
+
+    /** Links closed because a frame was not finished within the frame timeout (ERR FRAME_TIMEOUT). */
+    public long frameTimeouts() {
+        return frameTimeouts.sum();
+    }
+
+    /** Handshaking connections closed to make room for newer ones (handshake budget full). */
+    public long handshakeEvictions() {
+        return handshakeEvictions.sum();
+    }
+
+    /** Times a publisher stopped reading because subscriber queues it filled passed their high-water mark. */
+    public long publisherPauses() {
+        return publisherPauses.sum();
+    }
+
+    /** Publisher pauses that ran out (publisher-pause) before the queues drained. */
+    public long publisherPauseTimeouts() {
+        return publisherPauseTimeouts.sum();
+    }
+
+    public void publisherPaused() {
+        publisherPauses.increment();
+    }
+
+    public void publisherPauseTimedOut() {
+        publisherPauseTimeouts.increment();
+    }
+
+    public void messagesOut(int n) {
+        if (n > 0) {
+            messagesOut.add(n);
+        }
+    }
+
+    public void discardedOnCut(int n) {
+        discardedOnCut.add(n);
+    }
+
+    public void memoryRefused() {
+        memoryRefusals.increment();
+    }
+
+    public void frameTimedOut() {
+        frameTimeouts.increment();
+    }
+
+    public void handshakeEvicted() {
+        handshakeEvictions.increment();
     }
 
     public void connectionOpened() {

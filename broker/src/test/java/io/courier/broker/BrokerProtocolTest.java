@@ -1,6 +1,5 @@
 package io.courier.broker;
 
-import com.typesafe.config.ConfigFactory;
 import io.courier.protocol.Connect;
 import io.courier.protocol.Err;
 import io.courier.protocol.ErrorCode;
@@ -12,7 +11,6 @@ import io.courier.protocol.Pong;
 import io.courier.protocol.Publish;
 import io.courier.protocol.Subscribe;
 import io.courier.protocol.Unsubscribe;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -26,23 +24,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The broker's side of the protocol, driven over real sockets by a bare client that can misbehave. */
-class BrokerProtocolTest {
+class BrokerProtocolTest extends OneBrokerTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private Broker broker;
-
-    private Broker start(String overrides) {
-        broker = Broker.start(ConfigFactory.parseString("courier.port = 0\n" + overrides));
-        return broker;
-    }
-
-    @AfterEach
-    void stopBroker() {
-        if (broker != null) {
-            broker.stop();
-        }
-    }
 
     @Test
     void deliversToLiteralAndWildcardSubscribers() throws IOException {

@@ -280,4 +280,35 @@ class EndToEndTest {
         assertThat(outOfOrder.get()).isZero();
         assertThat(sub.status()).isEqualTo(ConnectionStatus.CONNECTED);
     }
+    @Test
+    void subscriptionsTheBrokerRefusedAreInactiveWithItsReasonAndTheErrorListenerHearsThem() throws Exception {
+        // Before: every one of 100,000 subscriptions was isActive() although the broker accepted 10,000.
+        broker.stop();
+        broker = Broker.start(ConfigFactory.parseString(
+                "courier.port = 0\ncourier.limits.max-subscriptions-per-connection = 10"));
+        List<Subscription> refusedHeard = new CopyOnWriteArrayList<>();
+        Connection c = connect(Options.builder().server(address(broker)).name("greedy")
+                .errorListener(new io.courier.client.ErrorListener() {
+                    @Override
+                    public void onSubscriptionRefused(Subscription s, io.courier.client.SubscriptionError e) {
+                        refusedHeard.add(s);
+                    }
+                }));
+        List<Subscription> subscriptions = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            subscriptions.add(c.subscribe("greedy." + i, m -> { }));
+        }
+        c.flush(WAIT);
+        assertThat(subscriptions.subList(0, 10)).allSatisfy(s -> {
+            assertThat(s.isActive()).isTrue();
+            assertThat(s.error()).isEmpty();
+        });
+        assertThat(subscriptions.subList(10, 25)).allSatisfy(s -> {
+            assertThat(s.isActive()).as("refused by the broker").isFalse();
+            assertThat(s.error()).hasValueSatisfying(e ->
+                    assertThat(e.code()).isEqualTo(io.courier.protocol.ErrorCode.TOO_MANY_SUBSCRIPTIONS));
+        });
+        await().atMost(WAIT).until(() -> refusedHeard.size() == 15);
+        assertThat(broker.subscriptionCount()).isEqualTo(10);
+    }
 }

@@ -70,6 +70,20 @@ final class RawClient implements AutoCloseable {
         return type.cast(f);
     }
 
+    /** Reads past other frames to the next frame of {@code type}; null if none arrives in time or the peer closed. */
+    <T extends Frame> T firstOf(Class<T> type, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Frame f;
+        do {
+            f = next(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        } while (f != null && !type.isInstance(f));
+        return f == null ? null : type.cast(f);
+    }
+
+    boolean closedByPeer() {
+        return closedByPeer;
+    }
+
     /** Sends PING and reads to its PONG, so the broker has handled everything sent before; skipped frames are lost. */
     void flush(Duration timeout) throws IOException {
         send(Ping.INSTANCE);

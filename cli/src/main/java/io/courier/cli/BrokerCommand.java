@@ -39,6 +39,7 @@ final class BrokerCommand implements Callable<Integer> {
         } catch (IllegalStateException e) {
             throw new CliFailure(e.getMessage());
         }
+        Signals.onStop(broker);
         System.out.println("Courier broker listening on " + broker.address().getHostString() + ":"
                 + broker.address().getPort() + " (Ctrl-C to stop)");
         System.out.flush();

@@ -23,7 +23,9 @@ public enum ErrorCode {
     AUTHENTICATION_FAILED(16, true, "the credentials in CONNECT were refused"),
     DUPLICATE_SUBSCRIPTION(17, false, "the subscription id is already in use on this connection"),
     PROTOCOL_VIOLATION(18, true, "the frame is not allowed in this direction or state"),
-    INTERNAL_ERROR(19, true, "the broker failed while handling this connection");
+    INTERNAL_ERROR(19, true, "the broker failed while handling this connection"),
+    FRAME_TIMEOUT(20, true, "a frame was started but not finished within the broker's frame timeout"),
+    MEMORY_LIMIT(21, true, "the broker's memory budget for unfinished frames is used up; retry later");
 
     private static final ErrorCode[] BY_CODE;
 

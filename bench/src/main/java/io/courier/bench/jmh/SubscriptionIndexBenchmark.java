@@ -144,8 +144,8 @@ public class SubscriptionIndexBenchmark {
         }
     }
 
-    /** Receives nothing: match never delivers. */
-    private static final class NoOpSubscriber implements Subscriber {
+    /** Takes every message and does nothing with it. */
+    static final class NoOpSubscriber implements Subscriber {
         @Override
         public long id() {
             return 1;
@@ -158,6 +158,10 @@ public class SubscriptionIndexBenchmark {
 
         @Override
         public void expired(Subscription subscription) {
+        }
+
+        @Override
+        public void failed(Throwable cause) {
         }
     }
 

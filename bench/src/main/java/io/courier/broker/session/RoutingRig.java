@@ -33,6 +33,14 @@ public final class RoutingRig {
         @Override
         public void closing() {
         }
+
+        @Override
+        public void quiesced() {
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+        }
     };
 
     private final Session publisher;
@@ -44,14 +52,15 @@ public final class RoutingRig {
         BrokerSettings settings = BrokerSettings.from(ConfigFactory.load());
         BrokerStats stats = new BrokerStats();
         Router router = new Router(settings.matchCacheSize());
-        publisher = session(0, settings, stats, router, new Outbox(settings.maxPendingBytes(),
-                settings.slowConsumerPolicy(), true, stats, () -> { }));
+        Capacity capacity = Capacity.of(settings);
+        Outbox.Limits limits = Outbox.Limits.of(settings);
+        publisher = session(0, settings, stats, router, capacity,
+                new Outbox(limits, stats, capacity.queued(), reason -> { }));
         publisher.onBytes(frame(new Connect(1, "pub", "bench", "", "", 0, false)));
         subscriberOutboxes = new Outbox[subscribers];
         for (int i = 0; i < subscribers; i++) {
-            Outbox outbox = new Outbox(settings.maxPendingBytes(), settings.slowConsumerPolicy(), true, stats,
-                    () -> { });
-            Session s = session(i + 1, settings, stats, router, outbox);
+            Outbox outbox = new Outbox(limits, stats, capacity.queued(), reason -> { });
+            Session s = session(i + 1, settings, stats, router, capacity, outbox);
             s.onBytes(frame(new Connect(1, "sub" + i, "bench", "", "", 0, false)));
             s.onBytes(frame(new Subscribe(1, pattern, "")));
             subscriberOutboxes[i] = outbox;
@@ -87,13 +96,16 @@ public final class RoutingRig {
         while ((bytes = outbox.nextBatch(writeBuffer.capacity())) > 0) {
             writeBuffer.clear();
             outbox.writeBatch(writeBuffer);
+            outbox.demand();
             total += bytes;
         }
         return total;
     }
 
-    private static Session session(long id, BrokerSettings settings, BrokerStats stats, Router router, Outbox outbox) {
-        return new Session(id, new InetSocketAddress(0), settings, stats, router, List.of(), outbox, NO_OWNER);
+    private static Session session(long id, BrokerSettings settings, BrokerStats stats, Router router,
+                                   Capacity capacity, Outbox outbox) {
+        return new Session(id, new InetSocketAddress(0), settings, stats, router, List.of(), outbox, NO_OWNER,
+                capacity);
     }
 
     private static ByteString frame(Frame frame) {

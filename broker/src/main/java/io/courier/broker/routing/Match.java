@@ -1,83 +1,85 @@
 package io.courier.broker.routing;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The subscriptions a topic matches, split into plain subscriptions (each gets the message) and queue groups
- * (one member per group gets it). Immutable, so a cached match is shared by all publishing threads.
+ * Where a topic's messages go: the subscriber sets of the trie nodes whose patterns match it, plain ones (each
+ * subscription gets the message) and queue groups (one member per group name gets it, the group's members gathered
+ * across all matching nodes). A match refers to the sets, not to copies of what they hold, so subscribing to or
+ * unsubscribing from a pattern whose node exists leaves every cached match valid; only a change to the trie's shape
+ * (a node or a group that appears) makes cached matches stale, and then only those of the topics it can affect (see
+ * {@link SubscriptionIndex}). Immutable, so a cached match is shared by all publishing threads.
  */
 public final class Match {
 
-    static final Match EMPTY = new Match(new Subscription[0], new Subscription[0][], 0);
+    static final Match EMPTY = new Match(new SubscriberSet[0], new SubscriberSet[0][], null);
 
-    private final Subscription[] plain;
-    private final Subscription[][] groups;
-    final long generation;
+    private final SubscriberSet[] plain;
+    private final SubscriberSet[][] groups;
+    /** The index's generations when this match was computed; null for the shared empty match. */
+    final SubscriptionIndex.Stamp stamp;
 
-    private Match(Subscription[] plain, Subscription[][] groups, long generation) {
+    Match(SubscriberSet[] plain, SubscriberSet[][] groups, SubscriptionIndex.Stamp stamp) {
         this.plain = plain;
         this.groups = groups;
-        this.generation = generation;
+        this.stamp = stamp;
     }
 
-    static Match of(List<Subscription> found, long generation) {
-        if (found.isEmpty()) {
-            return generation == 0 ? EMPTY : new Match(EMPTY.plain, EMPTY.groups, generation);
-        }
-        List<Subscription> plain = new ArrayList<>(found.size());
-        Map<String, List<Subscription>> groups = null;
-        for (Subscription s : found) {
-            if (s.inQueueGroup()) {
-                if (groups == null) {
-                    groups = new LinkedHashMap<>();
-                }
-                groups.computeIfAbsent(s.queueGroup(), g -> new ArrayList<>()).add(s);
-            } else {
-                plain.add(s);
-            }
-        }
-        Subscription[][] groupArray = new Subscription[groups == null ? 0 : groups.size()][];
-        if (groups != null) {
-            int i = 0;
-            for (List<Subscription> members : groups.values()) {
-                groupArray[i++] = members.toArray(new Subscription[0]);
-            }
-        }
-        return new Match(plain.toArray(new Subscription[0]), groupArray, generation);
-    }
-
+    /** Whether no subscription receives the topic now. */
     public boolean isEmpty() {
-        return plain.length == 0 && groups.length == 0;
+        for (SubscriberSet s : plain) {
+            if (s.size() > 0) {
+                return false;
+            }
+        }
+        for (SubscriberSet[] group : groups) {
+            for (SubscriberSet s : group) {
+                if (s.size() > 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
-    /** Plain subscriptions; each receives every message. */
+    /** Plain subscriptions now; each receives every message. */
     public List<Subscription> plain() {
-        return List.of(plain);
-    }
-
-    /** Queue groups; each array holds the members of one group name. */
-    public List<List<Subscription>> queueGroups() {
-        List<List<Subscription>> out = new ArrayList<>(groups.length);
-        for (Subscription[] g : groups) {
-            out.add(List.of(g));
+        List<Subscription> out = new ArrayList<>();
+        for (SubscriberSet s : plain) {
+            addAll(s, out);
         }
         return out;
     }
 
-    Subscription[] plainArray() {
+    /** Queue groups now, one list of members per group name that has any. */
+    public List<List<Subscription>> queueGroups() {
+        List<List<Subscription>> out = new ArrayList<>(groups.length);
+        for (SubscriberSet[] group : groups) {
+            List<Subscription> members = new ArrayList<>();
+            for (SubscriberSet s : group) {
+                addAll(s, members);
+            }
+            if (!members.isEmpty()) {
+                out.add(members);
+            }
+        }
+        return out;
+    }
+
+    SubscriberSet[] plainSets() {
         return plain;
     }
 
-    Subscription[][] groupArrays() {
+    /** For each group name, the sets of its members at the matching nodes. */
+    SubscriberSet[][] groupSets() {
         return groups;
     }
 
-    /** A random member of a group: spreads load without a shared counter that every publisher would contend on. */
-    static Subscription pick(Subscription[] group) {
-        return group.length == 1 ? group[0] : group[ThreadLocalRandom.current().nextInt(group.length)];
+    private static void addAll(SubscriberSet set, List<Subscription> out) {
+        SubscriberSet.Snapshot snapshot = set.snapshot();
+        for (int i = 0; i < snapshot.size; i++) {
+            out.add(snapshot.get(i));
+        }
     }
 }

@@ -5,7 +5,9 @@ import io.courier.protocol.Headers;
 import io.courier.protocol.Publish;
 import org.apache.pekko.util.ByteString;
 
+import java.util.Collection;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Routes published messages to matching subscriptions and is the single writer of the {@link SubscriptionIndex}.
@@ -31,9 +33,9 @@ public final class Router {
         return index.remove(subscription);
     }
 
-    public synchronized void unsubscribeAll(Iterable<Subscription> subscriptions) {
-        for (Subscription s : subscriptions) {
-            index.remove(s);
+    public synchronized void unsubscribeAll(Collection<Subscription> subscriptions) {
+        if (!subscriptions.isEmpty()) {
+            index.removeAll(subscriptions);
         }
     }
 
@@ -56,36 +58,68 @@ public final class Router {
      */
     public Match publish(long publisherId, boolean noEcho, String topic, ByteString body, PublisherFlow flow) {
         Match match = index.match(topic);
-        for (Subscription s : match.plainArray()) {
-            if (noEcho && s.subscriber().id() == publisherId) {
-                continue;
-            }
-            s.deliver(body, flow);
-        }
-        for (Subscription[] group : match.groupArrays()) {
-            deliverToOne(group, publisherId, noEcho, body, flow);
-        }
+        deliver(match, publisherId, noEcho, body, flow);
         return match;
     }
 
-    /** One member of the group gets the message; if the chosen one cannot take it, the next one is tried. */
-    private static boolean deliverToOne(Subscription[] group, long publisherId, boolean noEcho, ByteString body,
-                                        PublisherFlow flow) {
-        Subscription first = Match.pick(group);
-        int start = 0;
-        while (group[start] != first) {
-            start++;
-        }
-        for (int i = 0; i < group.length; i++) {
-            Subscription s = group[(start + i) % group.length];
-            if (noEcho && s.subscriber().id() == publisherId) {
-                continue;
-            }
-            if (s.deliver(body, flow)) {
-                return true;
+    /** Delivers a message to the subscriptions of {@code match}, as {@link #publish} does after matching. */
+    public void deliver(Match match, long publisherId, boolean noEcho, ByteString body, PublisherFlow flow) {
+        for (SubscriberSet set : match.plainSets()) {
+            SubscriberSet.Snapshot subscriptions = set.snapshot();
+            for (int i = 0; i < subscriptions.size; i++) {
+                Subscription s = subscriptions.get(i);
+                if (noEcho && s.subscriber().id() == publisherId) {
+                    continue;
+                }
+                s.deliver(body, flow);
             }
         }
-        return false;
+        for (SubscriberSet[] group : match.groupSets()) {
+            if (group.length == 1) {
+                deliverToOne(group[0].snapshot(), publisherId, noEcho, body, flow);
+            } else {
+                deliverToOne(group, publisherId, noEcho, body, flow);
+            }
+        }
+    }
+
+    /**
+     * One member of the group gets the message, picked at random (which spreads load without a counter that every
+     * publisher would contend on); if the chosen one cannot take it, the next one is tried.
+     */
+    private static void deliverToOne(SubscriberSet.Snapshot members, long publisherId, boolean noEcho,
+                                     ByteString body, PublisherFlow flow) {
+        int n = members.size;
+        int start = n <= 1 ? 0 : ThreadLocalRandom.current().nextInt(n);
+        for (int i = 0; i < n; i++) {
+            Subscription s = members.get((start + i) % n);
+            if (!(noEcho && s.subscriber().id() == publisherId) && s.deliver(body, flow)) {
+                return;
+            }
+        }
+    }
+
+    /** As above for a group whose members subscribed through several matching patterns. */
+    private static void deliverToOne(SubscriberSet[] sets, long publisherId, boolean noEcho, ByteString body,
+                                     PublisherFlow flow) {
+        SubscriberSet.Snapshot[] parts = new SubscriberSet.Snapshot[sets.length];
+        int total = 0;
+        for (int i = 0; i < sets.length; i++) {
+            parts[i] = sets[i].snapshot();
+            total += parts[i].size;
+        }
+        int start = total <= 1 ? 0 : ThreadLocalRandom.current().nextInt(total);
+        for (int i = 0; i < total; i++) {
+            int at = (start + i) % total;
+            int part = 0;
+            while (at >= parts[part].size) {
+                at -= parts[part++].size;
+            }
+            Subscription s = parts[part].get(at);
+            if (!(noEcho && s.subscriber().id() == publisherId) && s.deliver(body, flow)) {
+                return;
+            }
+        }
     }
 
     /** A request nobody can answer gets an immediate, empty reply marked "no responders". */
@@ -93,12 +127,6 @@ public final class Router {
         byte[] frame = FrameCodec.encode(new Publish(replyTo, "", Map.of(Headers.STATUS, Headers.NO_RESPONDERS),
                 new byte[0]));
         ByteString body = ByteString.fromArrayUnsafe(frame).drop(FrameCodec.HEADER_BYTES);
-        Match match = index.match(replyTo);
-        for (Subscription s : match.plainArray()) {
-            s.deliver(body, PublisherFlow.NONE);
-        }
-        for (Subscription[] group : match.groupArrays()) {
-            deliverToOne(group, 0, false, body, PublisherFlow.NONE);
-        }
+        deliver(index.match(replyTo), 0, false, body, PublisherFlow.NONE);
     }
 }

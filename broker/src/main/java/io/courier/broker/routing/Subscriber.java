@@ -17,4 +17,10 @@ public interface Subscriber {
 
     /** A subscription of this link delivered its last message ({@code UNSUB} with a maximum) and left the index. */
     void expired(Subscription subscription);
+
+    /**
+     * {@link #offer} threw on a publisher's thread. The failure is this link's, not the publisher's: the link closes
+     * itself (and reports the failure once, however many publishers saw it); the publisher carries on.
+     */
+    void failed(Throwable cause);
 }

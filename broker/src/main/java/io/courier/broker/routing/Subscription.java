@@ -1,5 +1,6 @@
 package io.courier.broker.routing;
 
+import io.courier.broker.Failures;
 import org.apache.pekko.util.ByteString;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,6 +18,8 @@ public final class Subscription {
     private final String pattern;
     private final String queueGroup;
     private final AtomicLong remaining = new AtomicLong(UNLIMITED);
+    /** Where this subscription stands in its {@link SubscriberSet}; written by the index's writer only. */
+    int slot = -1;
 
     public Subscription(Subscriber subscriber, int sid, String pattern, String queueGroup) {
         this.subscriber = subscriber;
@@ -52,7 +55,8 @@ public final class Subscription {
 
     /**
      * Sends a message whose MSG body after the sid is {@code body} (the publisher's PUB body, shared by all
-     * subscribers). Returns false when the subscription is used up or the subscriber refused it.
+     * subscribers). Returns false when the subscription is used up or the subscriber refused it. A subscriber that
+     * throws is told so and counts as refusing: its failure stays with its own link, not the publisher's.
      */
     boolean deliver(ByteString body, PublisherFlow flow) {
         boolean last = false;
@@ -63,7 +67,16 @@ public final class Subscription {
             }
             last = left == 0;
         }
-        boolean queued = subscriber.offer(sid, body, flow);
+        boolean queued;
+        try {
+            queued = subscriber.offer(sid, body, flow);
+        } catch (RuntimeException | Error e) {
+            if (!Failures.containable(e)) {
+                throw e;
+            }
+            subscriber.failed(e);
+            return false;
+        }
         if (last) {
             subscriber.expired(this);
         }

@@ -27,16 +27,18 @@ import java.util.function.Consumer;
 /**
  * One actor per client link, child of the {@link ConnectionsSupervisor}: it materialises the link's stream (the
  * {@link Session} reading in {@link SessionSink}, the {@link Outbox} writing through {@link OutboxSource}), drives
- * the link's timers (connect timeout, heartbeat, drop reports, close timeout), relays the broker's shutdown, and
- * lives exactly as long as the link. If the session's code fails, this actor fails with it, so the supervisor
- * counts and logs it once; the failure never spreads beyond this link.
+ * the link's timers (connect timeout, heartbeat, frame deadline, drop reports, close timeout), relays the broker's
+ * shutdown, and lives exactly as long as the link. If the link's handling fails (its session's code, or delivering
+ * to it on a publisher's thread), this actor fails with the cause once the link has closed, so the supervisor counts
+ * and logs it once; the failure never spreads beyond this link.
  */
 public final class Connection extends AbstractBehavior<Connection.Command> {
 
     /** What a connection actor understands. */
-    public sealed interface Command permits Tick, Connected, Closing, CloseTimedOut, StreamStopped, Drain { }
+    public sealed interface Command permits Tick, Connected, Closing, CloseTimedOut, StreamStopped, Quiesced,
+            Failed, Drain, FinishDrain, Cut, Evict { }
 
-    /** A timer that the session acts on. */
+    /** A timer or a report that the session acts on. */
     record Tick(Session.Event event) implements Command { }
 
     record Connected(Duration heartbeat) implements Command { }
@@ -47,10 +49,23 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
 
     record StreamStopped(Throwable failure) implements Command { }
 
-    /** The broker is stopping: tell the client, flush, close. */
+    enum Quiesced implements Command { INSTANCE }
+
+    record Failed(Throwable cause) implements Command { }
+
+    /** The broker is stopping: tell the client and serve it until it has stopped publishing. */
     public enum Drain implements Command { INSTANCE }
 
-    /** The session's own code threw; the link is closed and the failure is reported by the supervisor. */
+    /** Every client has stopped publishing: flush and close. */
+    public enum FinishDrain implements Command { INSTANCE }
+
+    /** The shutdown deadline passed: close the socket now. */
+    public enum Cut implements Command { INSTANCE }
+
+    /** Still in the handshake while newer connections need the room: close. */
+    public enum Evict implements Command { INSTANCE }
+
+    /** The link's handling threw; the link is closed and the failure is reported by the supervisor. */
     static final class SessionFailed extends RuntimeException {
         SessionFailed(Throwable cause) {
             super("connection handling failed: " + cause, cause);
@@ -60,31 +75,40 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     /** Largest buffer handed to the TCP stage at once: big enough to amortise a write, small enough to stay fair. */
     private static final int MAX_WRITE_BATCH = 256 * 1024;
     private static final String HEARTBEAT = "heartbeat";
+    private static final String FRAME_CHECK = "frame-check";
     private static final String DROP_REPORT = "drop-report";
 
+    private final long id;
     private final TimerScheduler<Command> timers;
     private final BrokerSettings settings;
+    private final ActorRef<ConnectionsSupervisor.Command> supervisor;
     private final Outbox outbox;
     private final Consumer<Session.Event> session;
     private boolean closing;
+    /** Set once the broker is stopping: the supervisor's deadline, not close-timeout, then bounds the close. */
+    private boolean draining;
+    private Throwable failure;
 
     public static Behavior<Command> create(Tcp.IncomingConnection incoming, long id, BrokerSettings settings,
-                                           BrokerStats stats, Router router, List<String> servers,
-                                           Materializer materializer) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new Connection(context, timers, incoming, id, settings, stats, router, servers, materializer)));
+                                           BrokerStats stats, Router router, Capacity capacity,
+                                           List<String> servers, Materializer materializer,
+                                           ActorRef<ConnectionsSupervisor.Command> supervisor) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Connection(context, timers, incoming,
+                id, settings, stats, router, capacity, servers, materializer, supervisor)));
     }
 
     private Connection(ActorContext<Command> context, TimerScheduler<Command> timers,
                        Tcp.IncomingConnection incoming, long id, BrokerSettings settings, BrokerStats stats,
-                       Router router, List<String> servers, Materializer materializer) {
+                       Router router, Capacity capacity, List<String> servers, Materializer materializer,
+                       ActorRef<ConnectionsSupervisor.Command> supervisor) {
         super(context);
+        this.id = id;
         this.timers = timers;
         this.settings = settings;
+        this.supervisor = supervisor;
         ActorRef<Command> self = context.getSelf();
-        this.outbox = new Outbox(settings.maxPendingBytes(), settings.slowConsumerPolicy(),
-                !settings.publisherPause().isZero(), stats,
-                () -> self.tell(new Tick(Session.SlowConsumer.INSTANCE)));
+        this.outbox = new Outbox(Outbox.Limits.of(settings), stats, capacity.queued(),
+                reason -> self.tell(new Tick(new Session.SlowConsumer(reason))));
         Session.Owner owner = new Session.Owner() {
             @Override
             public void connected(Duration heartbeat) {
@@ -95,10 +119,21 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
             public void closing() {
                 self.tell(Closing.INSTANCE);
             }
+
+            @Override
+            public void quiesced() {
+                self.tell(Quiesced.INSTANCE);
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                self.tell(new Failed(cause));
+            }
         };
-        Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, servers, outbox, owner);
+        Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, servers, outbox, owner,
+                capacity);
         Sink<ByteString, Consumer<Session.Event>> inbound =
-                Sink.fromGraph(new SessionSink(logic, settings.publisherPause(),
+                Sink.fromGraph(new SessionSink(logic, stats, settings.publisherPause(),
                         failure -> self.tell(new StreamStopped(failure))));
         Source<ByteString, NotUsed> outbound = Source.fromGraph(new OutboxSource(outbox, MAX_WRITE_BATCH));
         this.session = incoming.handleWith(Flow.fromSinkAndSourceCoupledMat(inbound, outbound, Keep.left()),
@@ -115,8 +150,12 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                 })
                 .onMessage(Connected.class, connected -> {
                     timers.cancel(new Tick(Session.ConnectTimedOut.INSTANCE));
+                    supervisor.tell(new ConnectionsSupervisor.Established(id));
                     timers.startTimerWithFixedDelay(HEARTBEAT, new Tick(Session.HeartbeatTick.INSTANCE),
                             connected.heartbeat());
+                    Duration frameCheck = settings.frameTimeout().dividedBy(2);
+                    timers.startTimerWithFixedDelay(FRAME_CHECK, new Tick(Session.FrameCheck.INSTANCE),
+                            frameCheck.compareTo(Duration.ofMillis(50)) < 0 ? Duration.ofMillis(50) : frameCheck);
                     if (settings.slowConsumerPolicy() == BrokerSettings.SlowConsumerPolicy.DROP) {
                         timers.startTimerWithFixedDelay(DROP_REPORT, new Tick(Session.ReportDropped.INSTANCE),
                                 settings.dropReportInterval());
@@ -126,22 +165,48 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                 .onMessageEquals(Closing.INSTANCE, () -> {
                     closing = true;
                     timers.cancelAll();
-                    timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
+                    if (!draining) {
+                        timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
+                    }
                     return this;
                 })
                 .onMessageEquals(CloseTimedOut.INSTANCE, () -> {
                     outbox.abort(new IllegalStateException("close timed out"));
-                    return Behaviors.stopped();
+                    return stopped();
+                })
+                .onMessageEquals(Quiesced.INSTANCE, () -> {
+                    supervisor.tell(new ConnectionsSupervisor.Quiesced(id));
+                    return this;
+                })
+                .onMessage(Failed.class, failed -> {
+                    if (failure == null) {
+                        failure = failed.cause();
+                    }
+                    return this;
                 })
                 .onMessageEquals(Drain.INSTANCE, () -> {
+                    draining = true;
+                    timers.cancel(CloseTimedOut.INSTANCE);
                     session.accept(Session.Drain.INSTANCE);
                     return this;
                 })
+                .onMessageEquals(FinishDrain.INSTANCE, () -> {
+                    session.accept(Session.FinishDrain.INSTANCE);
+                    return this;
+                })
+                .onMessageEquals(Cut.INSTANCE, () -> {
+                    outbox.abort(new IllegalStateException("cut at the shutdown deadline"));
+                    return stopped();
+                })
+                .onMessageEquals(Evict.INSTANCE, () -> {
+                    session.accept(Session.Evicted.INSTANCE);
+                    return this;
+                })
                 .onMessage(StreamStopped.class, stopped -> {
-                    if (stopped.failure() != null) {
-                        throw new SessionFailed(stopped.failure());
+                    if (failure == null) {
+                        failure = stopped.failure();
                     }
-                    return Behaviors.stopped();
+                    return stopped();
                 })
                 .onSignal(PostStop.class, signal -> {
                     // Whatever stopped this actor, the link goes with it (a no-op if the stream already ended).
@@ -149,5 +214,13 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                     return this;
                 })
                 .build();
+    }
+
+    /** Stops this actor; with a failure on record, by failing, so that the supervisor reports it once. */
+    private Behavior<Command> stopped() {
+        if (failure != null) {
+            throw new SessionFailed(failure);
+        }
+        return Behaviors.stopped();
     }
 }

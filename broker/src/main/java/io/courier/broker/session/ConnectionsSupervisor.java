@@ -16,6 +16,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -23,46 +24,92 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * Parent of every {@link Connection}. A connection that fails is stopped (its subscriptions go with it), counted
- * and logged once here; the failure never reaches the broker. Enforces the connection limit and drains all links
- * on shutdown.
+ * and logged once here; the failure never reaches the broker.
+ *
+ * <p>Admission: connections still in their handshake have a budget of their own, overall and per source address,
+ * apart from {@code max-connections} (which only established links count against, see {@link Session}). When it is
+ * full, the oldest handshaking connection is closed to make room, so silent sockets can neither take established
+ * clients' slots nor keep a new client out: a real client finishes its handshake in milliseconds.
+ *
+ * <p>Graceful stop, in two phases so that nothing a client sent before it heard is lost: every link is told
+ * ({@link Connection.Drain}) and keeps being served; once every client has said it stopped publishing, or
+ * {@code close-timeout} has passed, every link flushes what is queued for it and closes
+ * ({@link Connection.FinishDrain}); links still open at {@code shutdown-timeout} are cut.
  */
 public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSupervisor.Command> {
 
-    public sealed interface Command permits Accept, Drain { }
+    public sealed interface Command permits Accept, Established, Quiesced, Drain, FinishAll, CutAll { }
 
     /** A TCP connection was accepted; its flow must be materialised promptly. */
     public record Accept(Tcp.IncomingConnection incoming) implements Command { }
 
-    /** Stop accepting, close every link gracefully, answer when the last one has stopped. */
+    /** Connection {@code id} finished its handshake. */
+    record Established(long id) implements Command { }
+
+    /** While draining, connection {@code id}'s client stopped publishing. */
+    record Quiesced(long id) implements Command { }
+
+    /** Stop accepting, drain every link, answer when the last one has stopped. */
     public record Drain(ActorRef<Done> replyTo) implements Command { }
 
+    enum FinishAll implements Command { INSTANCE }
+
+    enum CutAll implements Command { INSTANCE }
+
+    private record Handshaking(ActorRef<Connection.Command> ref, InetAddress address) { }
+
+    private final TimerScheduler<Command> timers;
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
+    private final Capacity capacity;
     private final Supplier<List<String>> servers;
     private final Materializer materializer;
+    /** Connections in their handshake, oldest first. */
+    private final LinkedHashMap<Long, Handshaking> handshaking = new LinkedHashMap<>();
+    private final Map<InetAddress, Integer> handshakingPerAddress = new HashMap<>();
+    private final Map<ActorRef<Void>, Long> ids = new HashMap<>();
     private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
+    /** While draining: connections whose clients have not yet said they stopped publishing. */
+    private final Set<Long> publishing = new HashSet<>();
     private long nextId = 1;
     private int children;
     private boolean draining;
+    private boolean finishing;
+    private long drainStart;
+    private long messagesOutAtDrain;
+    private int linksAtDrain;
+    private int cutAtDeadline;
 
     public static Behavior<Command> create(BrokerSettings settings, BrokerStats stats, Router router,
-                                           Supplier<List<String>> servers) {
-        return Behaviors.setup(context -> new ConnectionsSupervisor(context, settings, stats, router, servers));
+                                           Capacity capacity, Supplier<List<String>> servers) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+                new ConnectionsSupervisor(context, timers, settings, stats, router, capacity, servers)));
     }
 
-    private ConnectionsSupervisor(ActorContext<Command> context, BrokerSettings settings, BrokerStats stats,
-                                  Router router, Supplier<List<String>> servers) {
+    private ConnectionsSupervisor(ActorContext<Command> context, TimerScheduler<Command> timers,
+                                  BrokerSettings settings, BrokerStats stats, Router router, Capacity capacity,
+                                  Supplier<List<String>> servers) {
         super(context);
+        this.timers = timers;
         this.settings = settings;
         this.stats = stats;
         this.router = router;
+        this.capacity = capacity;
         this.servers = servers;
         this.materializer = Materializer.matFromSystem(context.getSystem());
     }
@@ -71,54 +118,156 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Accept.class, this::onAccept)
+                .onMessage(Established.class, established -> {
+                    leaveHandshake(established.id());
+                    return this;
+                })
+                .onMessage(Quiesced.class, quiesced -> {
+                    if (publishing.remove(quiesced.id()) && publishing.isEmpty() && draining) {
+                        finishAll();
+                    }
+                    return this;
+                })
                 .onMessage(Drain.class, this::onDrain)
+                .onMessageEquals(FinishAll.INSTANCE, () -> {
+                    finishAll();
+                    return this;
+                })
+                .onMessageEquals(CutAll.INSTANCE, () -> {
+                    cutAtDeadline = children;
+                    getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.Cut.INSTANCE));
+                    return this;
+                })
                 .onSignal(ChildFailed.class, failed -> {
                     stats.connectionFailed();
                     getContext().getLog().error("connection {} failed and was closed; other clients are unaffected",
                             failed.getRef().path().name(), failed.getCause());
-                    return onChildStopped();
+                    return onChildStopped(failed.getRef());
                 })
-                .onSignal(Terminated.class, terminated -> onChildStopped())
+                .onSignal(Terminated.class, terminated -> onChildStopped(terminated.getRef()))
                 .build();
     }
 
     private Behavior<Command> onAccept(Accept accept) {
-        if (draining || children >= settings.maxConnections()) {
+        if (draining || capacity.connections().used() >= settings.maxConnections()) {
             stats.connectionRefused();
             String reason = draining ? "the broker is shutting down"
                     : "the broker accepts at most " + settings.maxConnections() + " connections";
+            if (!draining) {
+                getContext().getLog().info("connection from {} refused: {}", accept.incoming().remoteAddress(),
+                        reason);
+            }
             ErrorCode code = draining ? ErrorCode.SERVER_SHUTDOWN : ErrorCode.TOO_MANY_CONNECTIONS;
             ByteString err = ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(code, reason)));
             accept.incoming().handleWith(Flow.fromSinkAndSource(Sink.ignore(), Source.single(err)), materializer);
             return this;
         }
+        InetSocketAddress remote = accept.incoming().remoteAddress();
+        InetAddress address = remote.getAddress();
+        if (handshakingPerAddress.getOrDefault(address, 0) >= settings.maxHandshakingPerAddress()) {
+            evictOldest(address);
+        } else if (handshaking.size() >= settings.maxHandshaking()) {
+            evictOldest(null);
+        }
         long id = nextId++;
         // Pekko's own supervisor log is off: ChildFailed below counts and logs the failure, once.
         ActorRef<Connection.Command> child = getContext().spawn(
-                Behaviors.supervise(Connection.create(accept.incoming(), id, settings, stats, router,
-                        servers.get(), materializer)).onFailure(SupervisorStrategy.stop().withLoggingEnabled(false)),
+                Behaviors.supervise(Connection.create(accept.incoming(), id, settings, stats, router, capacity,
+                        servers.get(), materializer, getContext().getSelf()))
+                        .onFailure(SupervisorStrategy.stop().withLoggingEnabled(false)),
                 "conn-" + id);
         getContext().watch(child);
+        ids.put(child.unsafeUpcast(), id);
+        handshaking.put(id, new Handshaking(child, address));
+        handshakingPerAddress.merge(address, 1, Integer::sum);
         children++;
         stats.connectionOpened();
         return this;
     }
 
+    /** Closes the oldest connection still in its handshake (from {@code address}, or from anywhere when null). */
+    private void evictOldest(InetAddress address) {
+        Iterator<Map.Entry<Long, Handshaking>> it = handshaking.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, Handshaking> oldest = it.next();
+            if (address == null || oldest.getValue().address().equals(address)) {
+                it.remove();
+                handshakingPerAddress.computeIfPresent(oldest.getValue().address(), (a, n) -> n == 1 ? null : n - 1);
+                stats.handshakeEvicted();
+                oldest.getValue().ref().tell(Connection.Evict.INSTANCE);
+                return;
+            }
+        }
+    }
+
+    private void leaveHandshake(long id) {
+        Handshaking h = handshaking.remove(id);
+        if (h != null) {
+            handshakingPerAddress.computeIfPresent(h.address(), (a, n) -> n == 1 ? null : n - 1);
+        }
+    }
+
     private Behavior<Command> onDrain(Drain drain) {
-        draining = true;
         drainWaiters.add(drain.replyTo());
+        if (draining) {
+            return answerDrainWaitersIfEmpty();
+        }
+        draining = true;
+        drainStart = System.nanoTime();
+        messagesOutAtDrain = stats.messagesOut();
+        linksAtDrain = children;
+        ids.forEach((ref, id) -> {
+            if (!handshaking.containsKey(id)) {
+                publishing.add(id);
+            }
+        });
         getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.Drain.INSTANCE));
+        if (children > 0) {
+            getContext().getLog().info("graceful stop: draining {} connections (at most {} ms)", children,
+                    settings.shutdownTimeout().toMillis());
+        }
+        if (publishing.isEmpty()) {
+            finishAll();
+        } else {
+            timers.startSingleTimer(FinishAll.INSTANCE, settings.closeTimeout());
+        }
+        timers.startSingleTimer(CutAll.INSTANCE, settings.shutdownTimeout());
         return answerDrainWaitersIfEmpty();
     }
 
-    private Behavior<Command> onChildStopped() {
+    private void finishAll() {
+        if (finishing) {
+            return;
+        }
+        finishing = true;
+        timers.cancel(FinishAll.INSTANCE);
+        publishing.clear();
+        getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.FinishDrain.INSTANCE));
+    }
+
+    private Behavior<Command> onChildStopped(ActorRef<Void> child) {
+        Long id = ids.remove(child);
+        if (id != null) {
+            leaveHandshake(id);
+            if (publishing.remove(id) && publishing.isEmpty() && draining) {
+                finishAll();
+            }
+        }
         children--;
         stats.connectionClosed();
         return answerDrainWaitersIfEmpty();
     }
 
     private Behavior<Command> answerDrainWaitersIfEmpty() {
-        if (draining && children == 0) {
+        if (draining && children == 0 && !drainWaiters.isEmpty()) {
+            timers.cancelAll();
+            if (linksAtDrain > 0) {
+                getContext().getLog().info("graceful stop: {} connections closed in {} ms, {} messages flushed, "
+                                + "{} cut at the {} ms deadline", linksAtDrain - cutAtDeadline,
+                        (System.nanoTime() - drainStart) / 1_000_000, stats.messagesOut() - messagesOutAtDrain,
+                        cutAtDeadline, settings.shutdownTimeout().toMillis());
+                linksAtDrain = 0;
+            }
             drainWaiters.forEach(w -> w.tell(Done.getInstance()));
             drainWaiters.clear();
         }

@@ -66,9 +66,13 @@ final class FrameQueue {
         return bytes;
     }
 
-    /** Writes the next frames, {@code bytes} of them as counted by {@link #nextBatchBytes}, and lets them go. */
-    void writeBatch(ByteBuffer target, int bytes) {
+    /**
+     * Writes the next frames, {@code bytes} of them as counted by {@link #nextBatchBytes}, and lets them go. Returns
+     * how many of them were MSG frames.
+     */
+    int writeBatch(ByteBuffer target, int bytes) {
         int written = 0;
+        int messages = 0;
         while (written < bytes) {
             written += sizeOf(head);
             Object frame = frames[head];
@@ -80,9 +84,25 @@ final class FrameQueue {
                 target.put((byte) FrameType.MSG.code());
                 target.putInt(sids[head]);
                 body.copyToBuffer(target);
+                messages++;
             }
             frames[head++] = null;
         }
+        return messages;
+    }
+
+    /** Lets every queued frame go unwritten (the link is being cut) and returns how many were MSG frames. */
+    int discard() {
+        int messages = 0;
+        for (int i = head; i < size; i++) {
+            if (!(frames[i] instanceof Control)) {
+                messages++;
+            }
+            frames[i] = null;
+        }
+        head = size;
+        reset();
+        return messages;
     }
 
     /** Empties a drained queue for reuse. */

@@ -1,5 +1,6 @@
 package io.courier.broker.session;
 
+import io.courier.protocol.ErrorCode;
 import io.courier.protocol.FrameCodec;
 import org.apache.pekko.util.ByteString;
 
@@ -12,6 +13,12 @@ import org.apache.pekko.util.ByteString;
  * compact chunk, so no copy), never through {@code ByteString} slices: a slice of a slice costs several objects per
  * frame, and byte-by-byte reads through it are slower. A frame that straddles two chunks is completed in an array of
  * its own, and the rest of the new chunk is cut from the chunk itself.
+ *
+ * <p>The unfinished frame is the one thing a client can make the broker hold without limit, by starting frames and
+ * not finishing them, so it is bounded three ways: by the largest frame accepted (small until the handshake is done,
+ * see {@link #maxFrame(int)}), by a broker-wide {@link Budget} charged with the bytes actually held (only frames
+ * larger than {@value #ALWAYS_ALLOWED} bytes are ever refused by it), and in time
+ * ({@link #unfinishedSince}, checked by the session against the frame timeout).
  */
 final class FrameSplitter {
 
@@ -24,16 +31,47 @@ final class FrameSplitter {
         boolean onFrame(byte[] data, int offset, int length);
     }
 
-    private final int maxFrame;
+    /**
+     * Bytes of an unfinished frame that are never refused: frames of ordinary size straddle socket reads all the
+     * time, and a connection must not lose its link to MEMORY_LIMIT because others hold the budget. Only the part of
+     * an unfinished frame above this can be refused.
+     */
+    static final int ALWAYS_ALLOWED = 64 * 1024;
+
+    private final Budget budget;
+    private int maxFrame;
     /** The start of an unfinished frame, length prefix included; empty when the last chunk ended on a frame. */
     private ByteString partial = ByteString.emptyByteString();
+    /** Bytes of {@link #partial} charged to the budget. */
+    private long charged;
+    /** When the unfinished frame began (System.nanoTime), or 0 when there is none. */
+    private long partialSince;
 
-    FrameSplitter(int maxFrame) {
+    FrameSplitter(int maxFrame, Budget budget) {
         this.maxFrame = maxFrame;
+        this.budget = budget;
+    }
+
+    /** Changes the largest frame accepted from the next length field on (raised once the handshake is done). */
+    void maxFrame(int maxFrame) {
+        this.maxFrame = maxFrame;
+    }
+
+    /** When the unfinished frame began (System.nanoTime), or 0 when none is held. */
+    long unfinishedSince() {
+        return partialSince;
+    }
+
+    /** Gives back what the unfinished frame holds of the budget (the link is gone). */
+    void release() {
+        partial = ByteString.emptyByteString();
+        partialSince = 0;
+        uncharge();
     }
 
     /** Splits {@code chunk} (after any unfinished frame) and hands out each complete frame; null when all is well. */
     FrameCodec.Decoded.Failure split(ByteString chunk, FrameHandler handler) {
+        byte[] data = chunk.toArrayUnsafe();
         int offset = 0;
         if (!partial.isEmpty()) {
             offset = continuePartial(chunk);
@@ -41,16 +79,17 @@ final class FrameSplitter {
                 return lengthFailure(partial);
             }
             if (!isComplete(partial)) {
-                return null;
+                return chargePartial();
             }
             // One array for the whole frame: it is the message's buffer from here on, shared by its subscribers.
             byte[] frame = partial.toArrayUnsafe();
             partial = ByteString.emptyByteString();
+            partialSince = 0;
+            uncharge();
             if (!handler.onFrame(frame, FrameCodec.LENGTH_BYTES, frame.length - FrameCodec.LENGTH_BYTES)) {
                 return null;
             }
         }
-        byte[] data = chunk.toArrayUnsafe();
         int size = data.length;
         while (size - offset >= FrameCodec.LENGTH_BYTES) {
             int length = lengthAt(data, offset);
@@ -70,8 +109,39 @@ final class FrameSplitter {
         if (offset < size) {
             // Copy the unfinished tail so a long-lived partial frame does not pin the whole received chunk.
             partial = ByteString.fromArrayUnsafe(data, offset, size - offset).compact();
+            partialSince = System.nanoTime();
+            return chargePartial();
         }
         return null;
+    }
+
+    /** Charges the budget for what the unfinished frame holds now; a failure when the budget is used up. */
+    private FrameCodec.Decoded.Failure chargePartial() {
+        long more = partial.size() - charged;
+        if (more <= 0) {
+            return null;
+        }
+        if (partial.size() <= ALWAYS_ALLOWED) {
+            budget.charge(more);
+            charged += more;
+            return null;
+        }
+        if (budget.tryCharge(more)) {
+            charged += more;
+            return null;
+        }
+        long holding = partial.size();
+        release();
+        return new FrameCodec.Decoded.Failure(ErrorCode.MEMORY_LIMIT, "the broker holds " + budget.used()
+                + " bytes of unfinished frames, its limit; this connection's frame (" + holding
+                + " bytes so far) does not fit: retry later");
+    }
+
+    private void uncharge() {
+        if (charged > 0) {
+            budget.release(charged);
+            charged = 0;
+        }
     }
 
     /**
@@ -99,7 +169,7 @@ final class FrameSplitter {
 
     private FrameCodec.Decoded.Failure lengthFailure(ByteString frameStart) {
         FrameCodec.Decoded.Failure failure = FrameCodec.checkFrameLength(lengthOf(frameStart), maxFrame);
-        partial = ByteString.emptyByteString();
+        release();
         return failure;
     }
 

@@ -42,6 +42,8 @@ final class OutboxSource extends GraphStage<SourceShape<ByteString>> {
                 setHandler(out, new AbstractOutHandler() {
                     @Override
                     public void onPull() {
+                        // The socket stage took the last batch: only now does it stop counting as pending.
+                        outbox.demand();
                         drainOrPark();
                     }
                 });

@@ -106,6 +106,23 @@ final class PublishFrame {
         return ByteString.fromArrayUnsafe(data, bodyOffset, bodyEnd - bodyOffset);
     }
 
+    /**
+     * The body as the subscribers' queues may keep it: a view of the received bytes when the body is at least half
+     * of them, else a copy of its own. A queued view keeps the whole received chunk alive while the outbox charges
+     * only the body, so a small message that shared its socket read with big ones (or with messages nobody wanted)
+     * could pin a hundred times its size; with the copy, what a queue retains is at most twice what it is charged.
+     * The copy is made once per message, shared by all its subscribers.
+     */
+    ByteString retainableBody() {
+        int length = bodyEnd - bodyOffset;
+        if (2L * length >= data.length) {
+            return body();
+        }
+        byte[] copy = new byte[length];
+        System.arraycopy(data, bodyOffset, copy, 0, length);
+        return ByteString.fromArrayUnsafe(copy);
+    }
+
     /** Length of the {@code str} field at {@code at} when its bytes fit in the body, else -1. */
     private int stringLength(int at) {
         if (bodyEnd - at < 2) {

@@ -26,17 +26,21 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * The protocol state of one client link: handshake, subscriptions, heartbeat accounting, limits and the orderly
- * close. It runs inside the link's inbound stream stage ({@link SessionSink}), one thread at a time, so a received
- * frame is handled where it was read and a PUB goes straight into the subscribers' outboxes. Everything else that
- * concerns the link (timers, shutdown, overflow, expiring subscriptions) arrives as an {@link Event} through the
- * stage's callback.
+ * The protocol state of one client link: handshake, subscriptions, heartbeat accounting, limits, the graceful drain
+ * and the orderly close. It runs inside the link's inbound stream stage ({@link SessionSink}), one thread at a time,
+ * so a received frame is handled where it was read and a PUB goes straight into the subscribers' outboxes.
+ * Everything else that concerns the link (timers, shutdown, overflow, expiring subscriptions, a failure while
+ * delivering to it) arrives as an {@link Event} through the stage's callback.
  */
 final class Session implements Subscriber {
 
@@ -44,20 +48,34 @@ final class Session implements Subscriber {
     private static final String SERVER_VERSION = "0.1.0";
 
     /** Something that happened outside the byte stream and that the session must act on. */
-    sealed interface Event permits HeartbeatTick, ConnectTimedOut, ReportDropped, SlowConsumer, SubscriptionExpired,
-            Drain { }
+    sealed interface Event permits HeartbeatTick, FrameCheck, ConnectTimedOut, ReportDropped, SlowConsumer,
+            SubscriptionExpired, Drain, FinishDrain, Evicted, DeliveryFailed { }
 
     enum HeartbeatTick implements Event { INSTANCE }
+
+    /** Time to check that a frame begun is not older than the frame timeout. */
+    enum FrameCheck implements Event { INSTANCE }
 
     enum ConnectTimedOut implements Event { INSTANCE }
 
     enum ReportDropped implements Event { INSTANCE }
 
-    enum SlowConsumer implements Event { INSTANCE }
+    /** The slow-consumer policy cuts this link, for {@code reason}. */
+    record SlowConsumer(String reason) implements Event { }
 
     record SubscriptionExpired(Subscription subscription) implements Event { }
 
+    /** The broker is stopping: tell the client, keep serving it until it has stopped publishing. */
     enum Drain implements Event { INSTANCE }
+
+    /** Every client has stopped publishing (or was given long enough): flush what is queued and close. */
+    enum FinishDrain implements Event { INSTANCE }
+
+    /** Still in the handshake while newer connections need the room: close. */
+    enum Evicted implements Event { INSTANCE }
+
+    /** Delivering to this link threw on a publisher's thread. */
+    record DeliveryFailed(Throwable cause) implements Event { }
 
     /** What the session tells its Connection actor. */
     interface Owner {
@@ -66,9 +84,18 @@ final class Session implements Subscriber {
 
         /** The session is closing: its frames are flushing and the socket will close. */
         void closing();
+
+        /** While draining, the client said it has stopped publishing (its PING after ERR SERVER_SHUTDOWN). */
+        void quiesced();
+
+        /** The link's own handling failed with {@code cause}; it is closing, and the failure is to be reported. */
+        void failed(Throwable cause);
     }
 
-    private enum State { AWAITING_CONNECT, CONNECTED, CLOSING }
+    private enum State { AWAITING_CONNECT, CONNECTED, DRAINING, CLOSING }
+
+    private static final ByteString PONG = ByteString.fromArrayUnsafe(FrameCodec.encode(Pong.INSTANCE));
+    private static final ByteString PING = ByteString.fromArrayUnsafe(FrameCodec.encode(Ping.INSTANCE));
 
     private final long id;
     private final InetSocketAddress remote;
@@ -78,28 +105,40 @@ final class Session implements Subscriber {
     private final List<String> servers;
     private final Outbox outbox;
     private final Owner owner;
+    private final Capacity capacity;
     private final FrameSplitter splitter;
     private final FrameSplitter.FrameHandler frameHandler = this::onFrame;
     private final PublishFrame publish = new PublishFrame();
     private final TopicCache topics = new TopicCache();
     private final Map<Integer, Subscription> subscriptions = new HashMap<>();
-    /** The first subscriber queue that filled up while this session's PUBs were routed; see {@link #takeCongestion}. */
-    private PublisherFlow.Drain congestion;
+    /** Subscriber queues that passed their high-water mark while this session's PUBs were routed; see {@link #congestion}. */
+    private final Set<PublisherFlow.Drain> congested = Collections.newSetFromMap(new IdentityHashMap<>());
+    private PublisherFlow.Drain lastCongested;
     private final PublisherFlow flow = queue -> {
-        if (congestion == null) {
-            congestion = queue;
+        if (queue != lastCongested) {
+            congested.add(queue);
+            lastCongested = queue;
         }
     };
+    private final AtomicBoolean failed = new AtomicBoolean();
     private volatile Consumer<Event> events = e -> { };
 
     private State state = State.AWAITING_CONNECT;
+    private boolean holdsConnectionSlot;
     private boolean noEcho;
     private boolean heardSinceTick;
     private int unansweredPings;
+    /** PINGs this session sent and PONGs it received: a client answers PINGs in order. */
+    private long pingsSent;
+    private long pongsReceived;
+    /** While draining: the count of PONGs by which the client has answered the PING sent with ERR SERVER_SHUTDOWN. */
+    private long drainPong = Long.MAX_VALUE;
+    /** PINGs read while draining: answered when the drain finishes, after everything queued. */
+    private int heldPongs;
     private String clientName = "";
 
     Session(long id, InetSocketAddress remote, BrokerSettings settings, BrokerStats stats, Router router,
-            List<String> servers, Outbox outbox, Owner owner) {
+            List<String> servers, Outbox outbox, Owner owner, Capacity capacity) {
         this.id = id;
         this.remote = remote;
         this.settings = settings;
@@ -108,7 +147,8 @@ final class Session implements Subscriber {
         this.servers = servers;
         this.outbox = outbox;
         this.owner = owner;
-        this.splitter = new FrameSplitter(settings.maxFrame());
+        this.capacity = capacity;
+        this.splitter = new FrameSplitter(settings.maxHandshakeFrame(), capacity.unfinished());
     }
 
     /** Wires the stage's callback, through which events reach this session on the stage's thread. */
@@ -119,19 +159,29 @@ final class Session implements Subscriber {
     // ------------------------------------------------------------------ inbound (stage thread)
 
     void onBytes(ByteString bytes) {
-        heardSinceTick = true;
         if (state == State.CLOSING) {
             return;
         }
         FrameCodec.Decoded.Failure failure = splitter.split(bytes, frameHandler);
         if (failure != null) {
-            protocolError(failure.code(), failure.reason());
+            if (failure.code() == ErrorCode.MEMORY_LIMIT) {
+                stats.memoryRefused();
+                log.info("connection {} ({} from {}) closed: {}", id, clientName, remote, failure.reason());
+            }
+            String reason = failure.reason();
+            if (state == State.AWAITING_CONNECT && failure.code() == ErrorCode.FRAME_TOO_LARGE) {
+                reason += " (before CONNECT only a CONNECT of at most " + settings.maxHandshakeFrame()
+                        + " bytes is accepted)";
+            }
+            protocolError(failure.code(), reason);
         }
     }
 
     void onEvent(Event event) {
         if (event instanceof HeartbeatTick) {
             onHeartbeatTick();
+        } else if (event instanceof FrameCheck) {
+            checkUnfinishedFrame();
         } else if (event instanceof ConnectTimedOut) {
             if (state == State.AWAITING_CONNECT) {
                 stats.protocolError();
@@ -139,14 +189,18 @@ final class Session implements Subscriber {
             }
         } else if (event instanceof ReportDropped) {
             long dropped = outbox.takeDropped();
-            if (dropped > 0 && state == State.CONNECTED) {
+            if (dropped > 0 && isRouting()) {
                 control(new Err(ErrorCode.MESSAGES_DROPPED, "dropped " + dropped
                         + " messages: the client reads more slowly than messages arrive"));
             }
-        } else if (event instanceof SlowConsumer) {
-            stats.slowConsumer();
-            close(ErrorCode.SLOW_CONSUMER, "outbound queue exceeded " + settings.maxPendingBytes()
-                    + " bytes; the client reads too slowly");
+        } else if (event instanceof SlowConsumer slow) {
+            if (state != State.CLOSING) {
+                stats.slowConsumer();
+                int discarded = cut(ErrorCode.SLOW_CONSUMER, "slow consumer: " + slow.reason()
+                        + "; queued messages were discarded");
+                log.info("slow consumer {} ({} from {}) disconnected: {}; {} queued messages discarded",
+                        id, clientName, remote, slow.reason(), discarded);
+            }
         } else if (event instanceof SubscriptionExpired expired) {
             Subscription s = subscriptions.get(expired.subscription().sid());
             if (s == expired.subscription()) {
@@ -154,30 +208,50 @@ final class Session implements Subscriber {
                 router.unsubscribe(s);
             }
         } else if (event instanceof Drain) {
-            close(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
+            onDrain();
+        } else if (event instanceof FinishDrain) {
+            if (state == State.DRAINING) {
+                finishDrain();
+            }
+        } else if (event instanceof Evicted) {
+            if (state == State.AWAITING_CONNECT) {
+                close(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections are waiting to finish their handshake; "
+                        + "this one waited longest without sending CONNECT");
+            }
+        } else if (event instanceof DeliveryFailed) {
+            if (state != State.CLOSING) {
+                cut(ErrorCode.INTERNAL_ERROR, "the broker failed while delivering to this connection");
+            }
         }
     }
 
-    /**
-     * A subscriber queue that passed its high-water mark while the last bytes' PUBs were routed, or null; the stage
-     * then waits for it to drain before reading more from this client.
-     */
-    PublisherFlow.Drain takeCongestion() {
-        PublisherFlow.Drain d = congestion;
-        congestion = null;
-        return d;
+    /** Subscriber queues this session's last PUBs filled past their high-water mark; the stage clears it. */
+    Set<PublisherFlow.Drain> congestion() {
+        lastCongested = null;
+        return congested;
     }
 
-    /** The link is gone: nothing may be routed to it any more. */
+    /** The link is gone: nothing may be routed to it any more, and what it held goes back to the budgets. */
     void release() {
         router.unsubscribeAll(subscriptions.values());
         subscriptions.clear();
+        splitter.release();
+        if (holdsConnectionSlot) {
+            holdsConnectionSlot = false;
+            capacity.connections().release(1);
+        }
         outbox.abort(new IllegalStateException("connection " + id + " closed"));
+    }
+
+    private boolean isRouting() {
+        return state == State.CONNECTED || state == State.DRAINING;
     }
 
     /** Handles one frame, {@code data[offset, offset + length)}; returns false once the session is closing. */
     private boolean onFrame(byte[] data, int offset, int length) {
-        if (state == State.CONNECTED && data[offset] == FrameType.PUB.code()) {
+        // Only a complete frame is a sign of life: a client trickling a frame byte by byte is not alive.
+        heardSinceTick = true;
+        if (data[offset] == FrameType.PUB.code() && isRouting()) {
             // The one frame on the hot path: read in place, never decoded into a Publish.
             onPublish(data, offset, length);
             return state != State.CLOSING;
@@ -199,8 +273,8 @@ final class Session implements Subscriber {
         switch (f.type()) {
             case SUB -> onSubscribe((Subscribe) f);
             case UNSUB -> onUnsubscribe((Unsubscribe) f);
-            case PING -> control(Pong.INSTANCE);
-            case PONG -> unansweredPings = 0;
+            case PING -> onPing();
+            case PONG -> onPong();
             case CONNECT -> protocolError(ErrorCode.PROTOCOL_VIOLATION, "CONNECT sent twice");
             case CONNECTED, MSG -> protocolError(ErrorCode.PROTOCOL_VIOLATION,
                     f.type() + " is sent by brokers only");
@@ -216,13 +290,41 @@ final class Session implements Subscriber {
                     + " is not supported; this broker speaks version " + FrameCodec.VERSION);
             return;
         }
+        if (!capacity.connections().tryCharge(1)) {
+            stats.connectionRefused();
+            log.info("connection {} ({} from {}) refused: the broker accepts at most {} connections", id, c.name(),
+                    remote, settings.maxConnections());
+            close(ErrorCode.TOO_MANY_CONNECTIONS, "the broker accepts at most " + settings.maxConnections()
+                    + " connections");
+            return;
+        }
+        holdsConnectionSlot = true;
         state = State.CONNECTED;
         clientName = c.name();
         noEcho = c.noEcho();
+        splitter.maxFrame(settings.maxFrame());
         Duration heartbeat = settings.heartbeatFor(c.heartbeatMillis());
         owner.connected(heartbeat);
         control(new Connected(Math.min(c.version(), FrameCodec.VERSION), settings.serverId(), SERVER_VERSION,
                 settings.maxPayload(), (int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), servers));
+    }
+
+    private void onPing() {
+        if (state == State.DRAINING) {
+            // Answered when the drain finishes, so that the PONG comes after every message queued for this client.
+            heldPongs++;
+            return;
+        }
+        outbox.offerControl(PONG);
+    }
+
+    private void onPong() {
+        unansweredPings = 0;
+        pongsReceived++;
+        if (state == State.DRAINING && pongsReceived == drainPong) {
+            // The client answered the PING that followed ERR SERVER_SHUTDOWN: it answers after it stopped publishing.
+            owner.quiesced();
+        }
     }
 
     /**
@@ -259,8 +361,10 @@ final class Session implements Subscriber {
             }
         }
         stats.published();
-        Match match = router.publish(id, noEcho, topic, p.body(), flow);
-        if (match.isEmpty() && p.hasReplyTo()) {
+        Match match = router.match(topic);
+        if (!match.isEmpty()) {
+            router.deliver(match, id, noEcho, p.retainableBody(), flow);
+        } else if (p.hasReplyTo()) {
             router.answerNoResponders(p.replyTo());
         }
     }
@@ -274,6 +378,7 @@ final class Session implements Subscriber {
         protocolError(f.code(), f.reason());
     }
 
+    /** A refusal's reason starts with {@code SUB <sid>: } (docs/protocol.md, section 8), so clients can match it. */
     private void onSubscribe(Subscribe s) {
         String invalid = Topic.invalidPatternReason(s.pattern());
         if (invalid == null && s.hasQueueGroup()) {
@@ -311,7 +416,7 @@ final class Session implements Subscriber {
     }
 
     private void onHeartbeatTick() {
-        if (state != State.CONNECTED) {
+        if (!isRouting()) {
             return;
         }
         if (heardSinceTick) {
@@ -321,14 +426,67 @@ final class Session implements Subscriber {
         }
         if (unansweredPings >= settings.heartbeatMaxMissed()) {
             stats.protocolError();
-            close(ErrorCode.STALE_CONNECTION, unansweredPings + " PINGs went unanswered");
+            log.info("connection {} ({} from {}) closed: {} PINGs went unanswered", id, clientName, remote,
+                    unansweredPings);
+            cut(ErrorCode.STALE_CONNECTION, unansweredPings + " PINGs went unanswered");
             return;
         }
         unansweredPings++;
+        ping();
+    }
+
+    private void ping() {
+        pingsSent++;
         control(Ping.INSTANCE);
     }
 
-    // ------------------------------------------------------------------ closing
+    private void checkUnfinishedFrame() {
+        long since = splitter.unfinishedSince();
+        if (state == State.CLOSING || since == 0) {
+            return;
+        }
+        long age = System.nanoTime() - since;
+        if (age > settings.frameTimeout().toNanos()) {
+            stats.frameTimedOut();
+            stats.protocolError();
+            log.info("connection {} ({} from {}) closed: a frame begun {} ms ago is unfinished", id, clientName,
+                    remote, age / 1_000_000);
+            cut(ErrorCode.FRAME_TIMEOUT, "a frame begun " + age / 1_000_000 + " ms ago is still unfinished; "
+                    + "a frame must be complete within " + settings.frameTimeout().toMillis() + " ms");
+        }
+    }
+
+    // ------------------------------------------------------------------ draining and closing
+
+    /**
+     * The broker is stopping. A client in its handshake is closed at once; a connected one is told first (the ERR,
+     * and a PING, go ahead of its backlog) and then served as before: its PUBs are still read and routed and its
+     * messages still delivered, so nothing it sent before it heard is lost. Its PONG to that PING says it has
+     * stopped publishing (a client answers PINGs in order, and a draining client only after it stopped).
+     */
+    private void onDrain() {
+        if (state == State.AWAITING_CONNECT) {
+            close(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
+        } else if (state == State.CONNECTED) {
+            state = State.DRAINING;
+            pingsSent++;
+            drainPong = pingsSent;
+            outbox.offerUrgent(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(ErrorCode.SERVER_SHUTDOWN,
+                    "the broker is shutting down: stop publishing, then answer the PING that follows; messages "
+                            + "queued for you come next, then the PONGs you asked for, then the broker closes"))));
+            outbox.offerUrgent(PING);
+        }
+    }
+
+    /** Flushes what is queued, then the PONGs the client is waiting for, and closes. */
+    private void finishDrain() {
+        for (int i = 0; i < heldPongs; i++) {
+            outbox.offerControl(PONG);
+        }
+        heldPongs = 0;
+        beginClose();
+        outbox.complete();
+    }
 
     private void protocolError(ErrorCode code, String reason) {
         if (code.fatal()) {
@@ -339,17 +497,35 @@ final class Session implements Subscriber {
         }
     }
 
-    /** Tells the client why, stops routing to it, flushes what is queued; the socket closes when that is written. */
+    /** Tells the client why after what is already queued for it, stops routing to it, and closes once flushed. */
     private void close(ErrorCode code, String reason) {
         if (state == State.CLOSING) {
             return;
         }
-        state = State.CLOSING;
         log.debug("closing connection {} ({} from {}): {} {}", id, clientName, remote, code, reason);
-        router.unsubscribeAll(subscriptions.values());
-        subscriptions.clear();
+        beginClose();
         control(new Err(code, reason));
         outbox.complete();
+    }
+
+    /**
+     * Cuts the link: what is queued for it is discarded, the ERR is written next, then the socket closes. For a
+     * client the broker gives up on, whose backlog would be lost with the link anyway. Returns the messages
+     * discarded.
+     */
+    private int cut(ErrorCode code, String reason) {
+        if (state == State.CLOSING) {
+            return 0;
+        }
+        log.debug("cutting connection {} ({} from {}): {} {}", id, clientName, remote, code, reason);
+        beginClose();
+        return outbox.cut(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(code, reason))));
+    }
+
+    private void beginClose() {
+        state = State.CLOSING;
+        router.unsubscribeAll(subscriptions.values());
+        subscriptions.clear();
         owner.closing();
     }
 
@@ -372,5 +548,13 @@ final class Session implements Subscriber {
     @Override
     public void expired(Subscription subscription) {
         events.accept(new SubscriptionExpired(subscription));
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        if (failed.compareAndSet(false, true)) {
+            owner.failed(cause);
+            events.accept(new DeliveryFailed(cause));
+        }
     }
 }

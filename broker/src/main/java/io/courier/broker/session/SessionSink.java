@@ -1,5 +1,7 @@
 package io.courier.broker.session;
 
+import io.courier.broker.BrokerStats;
+import io.courier.broker.Failures;
 import io.courier.broker.routing.PublisherFlow;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
@@ -13,6 +15,11 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -21,9 +28,14 @@ import java.util.function.Consumer;
  * function that posts such events. When the stage stops, for whatever reason, the session is released and the
  * owner is told, with the exception if the session's own code failed.
  *
- * <p>Publisher flow control happens here: when routing the last bytes filled a subscriber's queue past its
- * high-water mark, the stage reads nothing more from this client until that queue drains or {@code maxPause} has
- * passed (see {@link io.courier.broker.routing.PublisherFlow}).
+ * <p>Publisher flow control happens here: when routing the last bytes filled subscriber queues past their high-water
+ * mark, the stage reads nothing more from this client until all of those queues drain or {@code maxPause} has
+ * passed (see {@link io.courier.broker.routing.PublisherFlow}). The bound holds for the publisher as a whole: the
+ * queues it filled are waited for together, and after a pause that ran out the publisher is not paused again for
+ * another {@code maxPause}, so however many of its subscribers stall it is held back at most half of the time.
+ *
+ * <p>A failure of the session's own code fails the stage (and so the link); {@link Failures#containable} decides
+ * which failures are the link's alone. The others (out of memory) propagate and stop the process.
  */
 final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShape<ByteString>, Consumer<Session.Event>> {
 
@@ -35,13 +47,15 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
     private static final String PAUSE_TIMER = "publisher-pause";
 
     private final Session session;
+    private final BrokerStats stats;
     private final Duration maxPause;
     private final Stopped stopped;
     private final Inlet<ByteString> in = Inlet.create("SessionSink.in");
     private final SinkShape<ByteString> shape = SinkShape.of(in);
 
-    SessionSink(Session session, Duration maxPause, Stopped stopped) {
+    SessionSink(Session session, BrokerStats stats, Duration maxPause, Stopped stopped) {
         this.session = session;
+        this.stats = stats;
         this.maxPause = maxPause;
         this.stopped = stopped;
     }
@@ -60,8 +74,10 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
     private final class Logic extends TimerGraphStageLogic {
         private final AsyncCallback<Session.Event> events = createAsyncCallback(this::onEvent);
         private final AsyncCallback<PublisherFlow.Drain> drained = createAsyncCallback(this::onDrained);
-        /** The subscriber queue this publisher waits for, or null while reading. */
-        private PublisherFlow.Drain waitingFor;
+        /** The subscriber queues this publisher waits for; empty while reading. */
+        private final Set<PublisherFlow.Drain> waitingFor = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Until when (System.nanoTime) this publisher is not paused again, after a pause that ran out. */
+        private long noPauseUntil;
         private Throwable failure;
 
         Logic() {
@@ -72,18 +88,11 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
                     ByteString bytes = grab(in);
                     try {
                         session.onBytes(bytes);
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | Error e) {
                         fail(e);
                         return;
                     }
-                    PublisherFlow.Drain congested = session.takeCongestion();
-                    if (congested == null) {
-                        pull(in);
-                    } else {
-                        waitingFor = congested;
-                        scheduleOnce(PAUSE_TIMER, maxPause);
-                        congested.whenDrained(() -> drained.invoke(congested));
-                    }
+                    pauseOrRead(session.congestion());
                 }
 
                 @Override
@@ -101,12 +110,30 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
 
         @Override
         public void preStart() {
+            noPauseUntil = System.nanoTime();
             session.attach(events::invoke);
             pull(in);
         }
 
+        /** Reads on, or waits for every queue in {@code congested} to drain (which empties it). */
+        private void pauseOrRead(Set<PublisherFlow.Drain> congested) {
+            if (congested.isEmpty() || System.nanoTime() - noPauseUntil < 0) {
+                congested.clear();
+                pull(in);
+                return;
+            }
+            List<PublisherFlow.Drain> queues = new ArrayList<>(congested);
+            congested.clear();
+            waitingFor.addAll(queues);
+            stats.publisherPaused();
+            scheduleOnce(PAUSE_TIMER, maxPause);
+            for (PublisherFlow.Drain queue : queues) {
+                queue.whenDrained(() -> drained.invoke(queue));
+            }
+        }
+
         private void onDrained(PublisherFlow.Drain queue) {
-            if (queue == waitingFor) {
+            if (waitingFor.remove(queue) && waitingFor.isEmpty()) {
                 cancelTimer(PAUSE_TIMER);
                 resumeReading();
             }
@@ -114,14 +141,16 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
 
         @Override
         public void onTimer(Object key) {
-            if (waitingFor != null) {
-                waitingFor.stopPacing();
+            if (!waitingFor.isEmpty()) {
+                waitingFor.forEach(PublisherFlow.Drain::stopPacing);
+                waitingFor.clear();
+                stats.publisherPauseTimedOut();
+                noPauseUntil = System.nanoTime() + maxPause.toNanos();
                 resumeReading();
             }
         }
 
         private void resumeReading() {
-            waitingFor = null;
             if (!isClosed(in) && !hasBeenPulled(in)) {
                 pull(in);
             }
@@ -130,12 +159,15 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
         private void onEvent(Session.Event event) {
             try {
                 session.onEvent(event);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 fail(e);
             }
         }
 
-        private void fail(RuntimeException e) {
+        private void fail(Throwable e) {
+            if (!Failures.containable(e)) {
+                throw (Error) e;
+            }
             failure = e;
             failStage(e);
         }

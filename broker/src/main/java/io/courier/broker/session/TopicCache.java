@@ -15,6 +15,11 @@ final class TopicCache {
 
     /** Slots; a power of two. */
     private static final int SLOTS = 256;
+    /**
+     * Longest topic remembered, in bytes: a cache of long topics (up to 3 KiB each) would let one connection make
+     * the broker hold most of a megabyte; long topics are rare and are decoded each time instead.
+     */
+    static final int MAX_TOPIC_BYTES = 256;
 
     private byte[][] keys;
     private String[] topics;
@@ -39,6 +44,9 @@ final class TopicCache {
 
     /** Remembers a valid topic and its bytes, {@code data[offset, offset + length)}. */
     void remember(byte[] data, int offset, int length, String topic) {
+        if (length > MAX_TOPIC_BYTES) {
+            return;
+        }
         if (keys == null) {
             keys = new byte[SLOTS][];
             topics = new String[SLOTS];

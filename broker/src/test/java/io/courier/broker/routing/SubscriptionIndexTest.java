@@ -41,6 +41,10 @@ class SubscriptionIndexTest {
         @Override
         public void expired(Subscription subscription) {
         }
+
+        @Override
+        public void failed(Throwable cause) {
+        }
     }
 
     @Test
@@ -78,6 +82,130 @@ class SubscriptionIndexTest {
             }
             assertThat(index.size()).isEqualTo(all.size());
         }
+    }
+
+    @Test
+    void agreesWithReferenceMatcherWhileSubscriptionsComeAndGoBetweenCachedLookups() {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        String[] groups = {"", "", "", "g1", "g2"};
+        for (int round = 0; round < 30; round++) {
+            // A tiny cache evicts constantly; a larger one keeps stale entries around if invalidation misses any.
+            SubscriptionIndex index = new SubscriptionIndex(round % 3 == 0 ? 0 : round % 3 == 1 ? 8 : 256);
+            List<Subscription> all = new ArrayList<>();
+            Counting owner = new Counting(1);
+            for (int op = 0; op < 3000; op++) {
+                int kind = random.nextInt(10);
+                if (kind < 3) {
+                    Subscription s = new Subscription(owner, op, randomPattern(random),
+                            groups[random.nextInt(groups.length)]);
+                    index.add(s);
+                    all.add(s);
+                } else if (kind < 5 && !all.isEmpty()) {
+                    Subscription s = all.remove(random.nextInt(all.size()));
+                    assertThat(index.remove(s)).as("seed %d", seed).isTrue();
+                } else if (kind == 5 && !all.isEmpty()) {
+                    // A closing connection's subscriptions, leaving together.
+                    List<Subscription> leaving = new ArrayList<>();
+                    for (int k = random.nextInt(20); k >= 0 && !all.isEmpty(); k--) {
+                        leaving.add(all.remove(random.nextInt(all.size())));
+                    }
+                    assertThat(index.removeAll(leaving)).as("seed %d", seed).isEqualTo(leaving.size());
+                } else {
+                    String topic = randomTopic(random);
+                    Set<Subscription> plain = new HashSet<>();
+                    Map<String, Set<Subscription>> grouped = new HashMap<>();
+                    for (Subscription s : all) {
+                        if (Topic.matches(s.pattern(), topic)) {
+                            if (s.inQueueGroup()) {
+                                grouped.computeIfAbsent(s.queueGroup(), g -> new HashSet<>()).add(s);
+                            } else {
+                                plain.add(s);
+                            }
+                        }
+                    }
+                    Match match = index.match(topic);
+                    assertThat(match.plain()).as("seed %d op %d topic %s", seed, op, topic)
+                            .hasSize(plain.size()).containsExactlyInAnyOrderElementsOf(plain);
+                    Set<Set<Subscription>> groupsFound = new HashSet<>();
+                    for (List<Subscription> members : match.queueGroups()) {
+                        groupsFound.add(new HashSet<>(members));
+                    }
+                    assertThat(groupsFound).as("groups, seed %d op %d topic %s", seed, op, topic)
+                            .isEqualTo(new HashSet<>(grouped.values()));
+                    assertThat(match.isEmpty()).isEqualTo(plain.isEmpty() && grouped.isEmpty());
+                }
+            }
+            assertThat(index.size()).isEqualTo(all.size());
+        }
+    }
+
+    @Test
+    void aNodeCreatedOnTheWayToADeeperPatternIsSeenOnceSubscribedTo() {
+        SubscriptionIndex index = new SubscriptionIndex(64);
+        Counting owner = new Counting(1);
+        index.add(new Subscription(owner, 1, "x.y", ""));
+        for (int i = 0; i < 3; i++) {
+            assertThat(index.match("a").isEmpty()).isTrue();   // cached (admitted on the second lookup)
+        }
+        index.add(new Subscription(owner, 2, "a.b.c", ""));       // creates the node of "a" on the way
+        Subscription a = new Subscription(owner, 3, "a", "");
+        index.add(a);                                              // lands in that existing node
+        assertThat(index.match("a").plain()).containsExactly(a);
+    }
+
+    @Test
+    void manySubscriptionsToOnePatternComeAndGoInAnyOrder() {
+        SubscriptionIndex index = new SubscriptionIndex(64);
+        Counting owner = new Counting(1);
+        List<Subscription> live = new ArrayList<>();
+        Random random = new Random(7);
+        for (int i = 0; i < 5000; i++) {
+            Subscription s = new Subscription(owner, i, "hot.>", "");
+            index.add(s);
+            live.add(s);
+            if (random.nextInt(3) == 0) {
+                assertThat(index.remove(live.remove(random.nextInt(live.size())))).isTrue();
+            }
+        }
+        assertThat(index.match("hot.topic").plain()).containsExactlyInAnyOrderElementsOf(live);
+        for (Subscription s : new ArrayList<>(live)) {
+            assertThat(index.remove(s)).isTrue();
+            assertThat(index.remove(s)).isFalse();
+        }
+        assertThat(index.match("hot.topic").isEmpty()).isTrue();
+        assertThat(index.size()).isZero();
+    }
+
+    @Test
+    void aSubscriptionChangesOnlyTheCachedMatchesOfTopicsItCanMatch() {
+        // Before, every subscribe and unsubscribe cleared the whole cache.
+        SubscriptionIndex index = new SubscriptionIndex(64);
+        Counting owner = new Counting(1);
+        index.add(new Subscription(owner, 1, "orders.eu", ""));
+        index.match("orders.eu");
+        Match hot = index.match("orders.eu");   // admitted to the cache on its second lookup
+        index.add(new Subscription(owner, 2, "payments.>", ""));
+        index.add(new Subscription(owner, 3, "orders.us.*", ""));
+        Subscription inbox = new Subscription(owner, 4, "_INBOX.abc", "");
+        index.add(inbox);
+        index.remove(inbox);
+        assertThat(index.match("orders.eu")).as("still the cached match").isSameAs(hot);
+        index.add(new Subscription(owner, 5, "*.eu", ""));
+        assertThat(index.match("orders.eu")).as("a pattern that can match it makes it stale").isNotSameAs(hot);
+    }
+
+    @Test
+    void subscribingToAnExistingPatternReachesEvenAMatchTakenBefore() {
+        // A match refers to the node's subscriber set rather than a copy of it, so joining a crowded pattern copies
+        // nothing of the crowd and invalidates nothing.
+        SubscriptionIndex index = new SubscriptionIndex(64);
+        Counting owner = new Counting(1);
+        index.add(new Subscription(owner, 1, "crowd.>", ""));
+        Match before = index.match("crowd.x");
+        Subscription late = new Subscription(owner, 2, "crowd.>", "");
+        index.add(late);
+        assertThat(before.plain()).hasSize(2).contains(late);
     }
 
     @Test
@@ -151,6 +279,10 @@ class SubscriptionIndexTest {
             @Override
             public void expired(Subscription subscription) {
                 expired.add(subscription);
+            }
+
+            @Override
+            public void failed(Throwable cause) {
             }
         };
         Subscription s = new Subscription(owner, 7, "t", "");

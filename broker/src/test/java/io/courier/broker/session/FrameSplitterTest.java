@@ -30,7 +30,7 @@ class FrameSplitterTest {
                 sent.add(frame);
                 stream = stream.concat(ByteString.fromArrayUnsafe(prefixed(frame)));
             }
-            FrameSplitter splitter = new FrameSplitter(MAX_FRAME);
+            FrameSplitter splitter = new FrameSplitter(MAX_FRAME, unlimited());
             List<byte[]> received = new ArrayList<>();
             int at = 0;
             while (at < stream.size()) {
@@ -51,20 +51,20 @@ class FrameSplitterTest {
 
     @Test
     void refusesATooLargeFrameBeforeBufferingIt() {
-        FrameSplitter splitter = new FrameSplitter(MAX_FRAME);
+        FrameSplitter splitter = new FrameSplitter(MAX_FRAME, unlimited());
         byte[] head = ByteBuffer.allocate(4).putInt(MAX_FRAME + 1).array();
         assertThat(splitter.split(ByteString.fromArrayUnsafe(head, 0, 2), (d, o, l) -> true)).isNull();
         FrameCodec.Decoded.Failure failure =
                 splitter.split(ByteString.fromArrayUnsafe(head, 2, 2).concat(ByteString.fromString("x")),
                         (d, o, l) -> true);
         assertThat(failure.code()).isEqualTo(ErrorCode.FRAME_TOO_LARGE);
-        assertThat(new FrameSplitter(MAX_FRAME).split(ByteString.fromArrayUnsafe(new byte[4]), (d, o, l) -> true)
+        assertThat(new FrameSplitter(MAX_FRAME, unlimited()).split(ByteString.fromArrayUnsafe(new byte[4]), (d, o, l) -> true)
                 .code()).isEqualTo(ErrorCode.MALFORMED_FRAME);
     }
 
     @Test
     void stopsWhenTheHandlerSaysSo() {
-        FrameSplitter splitter = new FrameSplitter(MAX_FRAME);
+        FrameSplitter splitter = new FrameSplitter(MAX_FRAME, unlimited());
         ByteString two = ByteString.fromArrayUnsafe(prefixed(new byte[] {1}))
                 .concat(ByteString.fromArrayUnsafe(prefixed(new byte[] {2})));
         List<Byte> seen = new ArrayList<>();
@@ -77,5 +77,9 @@ class FrameSplitterTest {
 
     private static byte[] prefixed(byte[] frame) {
         return ByteBuffer.allocate(4 + frame.length).putInt(frame.length).put(frame).array();
+    }
+
+    private static Budget unlimited() {
+        return new Budget("test", Long.MAX_VALUE / 2);
     }
 }

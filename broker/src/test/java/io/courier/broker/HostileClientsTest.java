@@ -1,0 +1,136 @@
+package io.courier.broker;
+
+import io.courier.protocol.Connect;
+import io.courier.protocol.Connected;
+import io.courier.protocol.Err;
+import io.courier.protocol.ErrorCode;
+import io.courier.protocol.FrameCodec;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Clients that hold the broker's resources without using them (silent sockets, frames trickled in byte by byte,
+ * absurd heartbeat requests) are closed in bounded time and cannot lock real clients out.
+ */
+class HostileClientsTest extends OneBrokerTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+
+    @Test
+    void silentSocketsCannotTakeTheSlotsOfRealClients() throws Exception {
+        // Before: 200 sockets that never sent CONNECT filled max-connections = 200 and a real client got
+        // TOO_MANY_CONNECTIONS for the whole connect timeout.
+        start("""
+                courier.limits.max-connections = 5
+                courier.limits.max-handshaking = 4
+                courier.connect-timeout = 30s
+                """);
+        List<RawClient> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10; i++) {
+                silent.add(new RawClient(broker.address()));
+            }
+            try (RawClient real = RawClient.connected(broker.address(), "real")) {
+                real.flush(WAIT);
+            }
+            int evicted = 0;
+            for (RawClient s : silent) {
+                Err err = s.firstOf(Err.class, Duration.ofMillis(200));
+                if (err != null) {
+                    assertThat(err.code()).isEqualTo(ErrorCode.TOO_MANY_CONNECTIONS);
+                    assertThat(err.reason()).contains("handshake");
+                    evicted++;
+                }
+            }
+            assertThat(evicted).as("the oldest silent ones made room for newer connections").isGreaterThanOrEqualTo(6);
+            assertThat(broker.stats().handshakeEvictions()).isGreaterThanOrEqualTo(6);
+        } finally {
+            for (RawClient s : silent) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void establishedClientsCountAgainstMaxConnectionsAndTheNextOneIsRefusedAtConnect() throws Exception {
+        start("courier.limits.max-connections = 3");
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                clients.add(RawClient.connected(broker.address(), "c" + i));
+            }
+            await().atMost(WAIT).until(() -> broker.capacity().connections().used() == 3);
+            try (RawClient extra = new RawClient(broker.address())) {
+                Err err = extra.firstOf(Err.class, WAIT);
+                assertThat(err).isNotNull();
+                assertThat(err.code()).isEqualTo(ErrorCode.TOO_MANY_CONNECTIONS);
+            }
+            clients.remove(0).close();
+            await().atMost(WAIT).until(() -> broker.capacity().connections().used() == 2);
+            try (RawClient again = RawClient.connected(broker.address(), "again")) {
+                again.flush(WAIT);
+            }
+        } finally {
+            for (RawClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void aFrameTrickledInIsNoSignOfLifeAndIsCutAtTheFrameDeadline() throws Exception {
+        // Before: one byte every 2 s of a frame never finished kept 50 such clients open indefinitely.
+        assertTricklerIsClosed("""
+                courier.heartbeat.interval = 200ms
+                courier.limits.frame-timeout = 60s
+                """, "closed as stale: its bytes were no sign of life");
+        brokers.stopAll();
+        assertTricklerIsClosed("""
+                courier.heartbeat.interval = 60s
+                courier.limits.frame-timeout = 600ms
+                """, "closed at the frame deadline");
+        assertThat(broker.stats().frameTimeouts()).isEqualTo(1);
+    }
+
+    private void assertTricklerIsClosed(String config, String why) throws Exception {
+        start(config);
+        try (RawClient trickler = RawClient.connected(broker.address(), "trickler")) {
+            trickleUntilClosed(trickler);
+            assertThat(trickler.closedByPeer()).as(why).isTrue();
+        }
+    }
+
+    /** Sends a PUB's first bytes, then one more byte every 100 ms, for at most 10 s or until the broker closes. */
+    private static void trickleUntilClosed(RawClient client) throws Exception {
+        byte[] head = ByteBuffer.allocate(5).putInt(100).put((byte) 0x03).array();
+        client.sendRaw(head);
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < end && !client.closedByPeer()) {
+            try {
+                client.sendRaw(new byte[] {0});
+            } catch (java.io.IOException e) {
+                break;
+            }
+            client.firstOf(Err.class, Duration.ofMillis(100));
+        }
+        client.awaitClosedByPeer(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aHeartbeatRequestAboveTheCeilingIsLoweredToIt() throws Exception {
+        start("courier.heartbeat.max-interval = 45s");
+        try (RawClient c = new RawClient(broker.address())) {
+            c.send(new Connect(FrameCodec.VERSION, "lazy", "test", "", "", Integer.MAX_VALUE, false));
+            Connected connected = c.nextOf(Connected.class, WAIT);
+            assertThat(connected.heartbeatMillis()).isEqualTo(45_000);
+        }
+    }
+}
