@@ -1,5 +1,6 @@
 package io.courier.bench;
 
+import io.courier.bench.hardening.HardeningCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,8 +20,9 @@ import java.util.concurrent.Callable;
         description = {"The benchmark suite behind bench/compare.sh.",
                 "  run     run every scenario against one system and append the figures to a results file",
                 "  report  turn results files into one table (text, Markdown) and an HTML page with charts",
-                "  jmh     the JMH micro-benchmarks (any JMH option follows, e.g. jmh -prof gc CodecBenchmark)"},
-        subcommands = {Main.Run.class, Main.Report.class})
+                "  jmh     the JMH micro-benchmarks (any JMH option follows, e.g. jmh -prof gc CodecBenchmark)",
+                "  hardening  failure scenarios of the broker core against a separate broker (bench/hardening.sh)"},
+        subcommands = {Main.Run.class, Main.Report.class, HardeningCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {
