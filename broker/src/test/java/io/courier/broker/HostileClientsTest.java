@@ -110,7 +110,7 @@ class HostileClientsTest extends OneBrokerTest {
 
     /** Sends a PUB's first bytes, then one more byte every 100 ms, for at most 10 s or until the broker closes. */
     private static void trickleUntilClosed(RawClient client) throws Exception {
-        byte[] head = ByteBuffer.allocate(5).putInt(100).put((byte) 0x03).array();
+        byte[] head = ByteBuffer.allocate(5).putInt(100_000).put((byte) 0x03).array();   // never finished here
         client.sendRaw(head);
         long end = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < end && !client.closedByPeer()) {
