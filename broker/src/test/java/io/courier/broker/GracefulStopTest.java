@@ -39,23 +39,29 @@ class GracefulStopTest {
                 courier.slow-consumer.publisher-pause = 30s
                 courier.slow-consumer.max-pacing = 60s
                 courier.shutdown-timeout = 20s
+                # The broker waits this long for clients to say they stopped: a paused publisher must be read at once.
+                courier.close-timeout = 500ms
                 """);
-        PacedReader reader = brokers.closeAfter(new PacedReader(broker.address(), "drain.t", 1_000_000, 0));
+        PacedReader reader = brokers.closeAfter(new PacedReader(broker.address(), "drain.t", 2_000_000, 0));
         await().atMost(WAIT).until(() -> broker.subscriptionCount() == 1);
         Connection publisher = brokers.client(Options.builder().server(Brokers.address(broker)).name("publisher")
                 .maxReconnectAttempts(0));
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong published = new AtomicLong();
         CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
             for (long i = 0; !stop.get(); i++) {
                 try {
                     publisher.publish("drain.t", PacedReader.payload(i, 1024));
+                    published.incrementAndGet();
                 } catch (CourierException e) {
                     return;   // the connection went away with the broker
                 }
             }
         });
-        await().atMost(WAIT).until(() -> broker.stats().messagesIn() > 4_000);   // a backlog of megabytes
+        // A backlog of megabytes, and the publisher paused by flow control: it must still be read to the end.
+        await().atMost(WAIT).until(() -> broker.stats().messagesIn() > 4_000 && broker.stats().publisherPauses() > 0);
 
+        long publishedBeforeStop = published.get();
         broker.stop();
         stop.set(true);
         publishing.get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -65,6 +71,8 @@ class GracefulStopTest {
                 assertThat(e.code()).isEqualTo(ErrorCode.SERVER_SHUTDOWN));
         assertThat(reader.messages()).as("every message the broker accepted")
                 .isEqualTo(broker.stats().messagesIn());
+        assertThat(reader.messages()).as("every message published before the stop began")
+                .isGreaterThanOrEqualTo(publishedBeforeStop);
         assertThat(reader.outOfOrder()).isZero();
         assertThat(broker.stats().messagesOut()).isEqualTo(broker.stats().messagesIn());
     }

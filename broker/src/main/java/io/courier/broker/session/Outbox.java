@@ -45,6 +45,11 @@ import java.util.function.Consumer;
  */
 final class Outbox implements PublisherFlow.Drain {
 
+    /**
+     * How far past its limit a queue may grow while the broker drains: publishers are not paced then (each must be
+     * read until it says it has stopped), so what they had in flight when told arrives at once.
+     */
+    static final long DRAIN_ALLOWANCE = 16 * 1024 * 1024;
     /** Grain in which a queue reserves room from the broker-wide budget. */
     static final int GRAIN = 256 * 1024;
     /** A queue holding less than this is never refused by the broker-wide budget: only backlogs are. */
@@ -71,6 +76,8 @@ final class Outbox implements PublisherFlow.Drain {
     record Abort(Throwable reason) implements Signal { }
 
     private final Limits limits;
+    /** The byte limit: {@code max-pending}, raised by {@link #DRAIN_ALLOWANCE} while draining. */
+    private volatile long maxPending;
     private final long highWater;
     private final long lowWater;
     private final long controlLimit;
@@ -139,6 +146,7 @@ final class Outbox implements PublisherFlow.Drain {
 
     Outbox(Limits limits, BrokerStats stats, Budget budget, SlowListener listener) {
         this.limits = limits;
+        this.maxPending = limits.maxPending();
         this.highWater = limits.maxPending() / 2;
         this.lowWater = limits.maxPending() / 4;
         this.controlLimit = limits.maxPending() + limits.maxPending() / 4;
@@ -162,8 +170,8 @@ final class Outbox implements PublisherFlow.Drain {
                 return false;
             }
             long pending = offered - written + size;
-            if (pending > limits.maxPending()) {
-                refused = "its outbound queue exceeded " + limits.maxPending() + " bytes";
+            if (pending > maxPending) {
+                refused = "its outbound queue exceeded " + maxPending + " bytes";
             } else if (!reserve(pending, false)) {
                 refused = "the broker's memory for queued messages (" + budget.limit()
                         + " bytes) is used up and this connection holds " + (pending - size) + " of them";
@@ -270,6 +278,11 @@ final class Outbox implements PublisherFlow.Drain {
             }
             watchDrain = true;
         }
+    }
+
+    /** The broker is draining: take what publishers had in flight, up to {@link #DRAIN_ALLOWANCE} past the limit. */
+    void draining() {
+        maxPending = limits.maxPending() + DRAIN_ALLOWANCE;
     }
 
     /** Messages dropped since the last call (drop policy). */

@@ -225,6 +225,11 @@ final class Session implements Subscriber {
         }
     }
 
+    /** Whether the broker is stopping and this link is being drained: the stage then stops pacing its reads. */
+    boolean isDraining() {
+        return state == State.DRAINING;
+    }
+
     /** Subscriber queues this session's last PUBs filled past their high-water mark; the stage clears it. */
     Set<PublisherFlow.Drain> congestion() {
         lastCongested = null;
@@ -363,7 +368,9 @@ final class Session implements Subscriber {
         stats.published();
         Match match = router.match(topic);
         if (!match.isEmpty()) {
-            router.deliver(match, id, noEcho, p.retainableBody(), flow);
+            // While draining the client is not paced: it is about to stop, and its answer to the drain's PING must
+            // be read, not left waiting behind the bytes flow control would hold back.
+            router.deliver(match, id, noEcho, p.retainableBody(), state == State.DRAINING ? PublisherFlow.NONE : flow);
         } else if (p.hasReplyTo()) {
             router.answerNoResponders(p.replyTo());
         }
@@ -469,6 +476,7 @@ final class Session implements Subscriber {
             close(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
         } else if (state == State.CONNECTED) {
             state = State.DRAINING;
+            outbox.draining();
             pingsSent++;
             drainPong = pingsSent;
             outbox.offerUrgent(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(ErrorCode.SERVER_SHUTDOWN,

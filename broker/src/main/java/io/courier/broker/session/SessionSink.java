@@ -161,6 +161,13 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
                 session.onEvent(event);
             } catch (RuntimeException | Error e) {
                 fail(e);
+                return;
+            }
+            if (session.isDraining() && !waitingFor.isEmpty()) {
+                // A paused publisher must be read again: the broker waits for it to say it stopped publishing.
+                waitingFor.clear();
+                cancelTimer(PAUSE_TIMER);
+                resumeReading();
             }
         }
 
