@@ -417,16 +417,19 @@ final class Outbox implements PublisherFlow.Drain {
      * was what held it back.
      */
     private void watchForSlowReader() {
-        long now = System.nanoTime();
         long pending = offered - written - inFlight;
-        lastPush = now;
         moreAfterPush = pending > 0;
         if (!limits.pacePublishers() || limits.maxPacingNanos() <= 0) {
             return;
         }
         if (pending == 0) {
+            // Caught up: the common case for a reader that keeps up, and it needs no clock.
             episodeStart = 0;
-        } else if (episodeStart == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        lastPush = now;
+        if (episodeStart == 0) {
             if (pending > lowWater) {
                 episodeStart = now;
                 episodeSocketWait = 0;
