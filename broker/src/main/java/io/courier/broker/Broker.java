@@ -2,6 +2,7 @@ package io.courier.broker;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import io.courier.broker.routing.Router;
 import io.courier.broker.session.Capacity;
@@ -18,8 +19,13 @@ import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -88,8 +94,16 @@ public final class Broker implements AutoCloseable {
      * @throws IllegalStateException when the port cannot be bound
      */
     public static Broker start(Config config) {
-        Config effective = effectiveConfig(config, ConfigFactory.defaultReference());
+        Config reference = ConfigFactory.defaultReference();
+        Config effective = effectiveConfig(config, reference);
+        BrokerSettings.rejectUnknownKeys(effective, reference);
         BrokerSettings settings = BrokerSettings.from(effective);
+        try {
+            InetAddress.getByName(settings.host());
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port()
+                    + ": no such host or address (courier.host / --host)");
+        }
         // The drain phase must outlast the drain it runs, whatever shutdown-timeout is set to.
         Config resolved = ConfigFactory.parseString("pekko.coordinated-shutdown.phases.service-requests-done.timeout = "
                 + (settings.shutdownTimeout().toMillis() + 5_000) + "ms").withFallback(effective);
@@ -114,8 +128,7 @@ public final class Broker implements AutoCloseable {
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
             bound.complete(binding.localAddress());
             registerShutdown(system, binding, supervisor, settings);
-            log.info("Courier broker {} listening on {}:{}", settings.serverId(),
-                    binding.localAddress().getHostString(), binding.localAddress().getPort());
+            logStart(settings, binding.localAddress(), effective);
             return new Broker(system, settings, stats, router, capacity, binding.localAddress());
         } catch (ExecutionException e) {
             system.terminate();
@@ -147,6 +160,39 @@ public final class Broker implements AutoCloseable {
                         }));
     }
 
+    /** Says once, at start-up, what runs: version, id, where it listens, which configuration, the main limits. */
+    private static void logStart(BrokerSettings s, InetSocketAddress address, Config effective) {
+        log.info("Courier broker {} (server id {}) listening on {}; configuration: {}", Version.CURRENT,
+                s.serverId(), hostPort(address), configurationSources(effective));
+        log.info("limits: {} connections ({} in the handshake), {} subscriptions per connection, payloads up to {} "
+                        + "bytes, heartbeat every {} ms; slow consumers: {} past {} bytes queued, publishers paused "
+                        + "up to {} ms, pacing up to {} ms", s.maxConnections(), s.maxHandshaking(),
+                s.maxSubscriptionsPerConnection(), s.maxPayload(), s.heartbeatInterval().toMillis(),
+                s.slowConsumerPolicy().name().toLowerCase(Locale.ROOT), s.maxPendingBytes(),
+                s.publisherPause().toMillis(), s.maxPacing().toMillis());
+    }
+
+    /** Where the effective {@code courier.*} settings came from, apart from the built-in defaults. */
+    private static String configurationSources(Config effective) {
+        Set<String> sources = new LinkedHashSet<>();
+        effective.getConfig("courier").entrySet().forEach(e -> {
+            ConfigOrigin origin = e.getValue().origin();
+            String where = origin.filename() != null ? origin.filename()
+                    : origin.url() != null ? origin.url().toString()
+                    : origin.description().replaceAll(":\\s*\\d+$", "");
+            if (where.endsWith("reference.conf") || where.endsWith("pekko-defaults.conf")) {
+                return;
+            }
+            sources.add(where.startsWith("String") ? "the configuration given to Broker.start" : where);
+        });
+        return sources.isEmpty() ? "built-in defaults" : String.join(", ", sources) + " over the built-in defaults";
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        String host = a.getHostString();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
     private static List<String> advertised(BrokerSettings settings, CompletableFuture<InetSocketAddress> bound) {
         if (!settings.advertise().isEmpty()) {
             return settings.advertise();
@@ -155,8 +201,7 @@ public final class Broker implements AutoCloseable {
         if (a == null) {
             return List.of();
         }
-        String host = a.getHostString();
-        return List.of((host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort());
+        return List.of(hostPort(a));
     }
 
     private static String rootMessage(Throwable t) {

@@ -2,10 +2,15 @@ package io.courier.broker;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigValue;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -48,8 +53,8 @@ public record BrokerSettings(
     public static BrokerSettings from(Config config) {
         Reader r = new Reader(config);
         String serverId = r.string("courier.server-id");
-        int maxPayload = r.intInRange("courier.limits.max-payload", 1, Integer.MAX_VALUE - 1024);
-        int maxFrame = r.intInRange("courier.limits.max-frame", 64, Integer.MAX_VALUE);
+        int maxPayload = r.sizeInRange("courier.limits.max-payload", 1, Integer.MAX_VALUE - 1024);
+        int maxFrame = r.sizeInRange("courier.limits.max-frame", 64, Integer.MAX_VALUE);
         if (maxFrame < maxPayload + 64) {
             throw new IllegalArgumentException("courier.limits.max-frame: must be at least max-payload + 64 bytes ("
                     + (maxPayload + 64L) + ") to hold a PUB of max-payload bytes, got " + maxFrame);
@@ -65,23 +70,23 @@ public record BrokerSettings(
         long heap = Runtime.getRuntime().maxMemory();
         return new BrokerSettings(
                 r.nonEmptyString("courier.host"),
-                (int) r.longInRange("courier.port", 0, 65535),
+                r.count("courier.port", 0, 65535),
                 serverId.isEmpty() ? UUID.randomUUID().toString() : serverId,
                 r.addresses("courier.advertise"),
                 r.positiveDuration("courier.connect-timeout"),
                 heartbeat,
-                r.intInRange("courier.heartbeat.max-missed", 1, 1000),
+                r.count("courier.heartbeat.max-missed", 1, 1000),
                 minHeartbeat,
                 maxHeartbeat,
                 maxPayload,
                 maxFrame,
-                Math.min(maxFrame, r.intInRange("courier.limits.max-handshake-frame", 64, Integer.MAX_VALUE)),
+                Math.min(maxFrame, r.sizeInRange("courier.limits.max-handshake-frame", 64, Integer.MAX_VALUE)),
                 r.positiveDuration("courier.limits.frame-timeout"),
                 r.bytesOrAuto("courier.limits.max-unfinished-frames-total", heap / 8, 64 * 1024),
-                r.intInRange("courier.limits.max-subscriptions-per-connection", 1, Integer.MAX_VALUE),
-                r.intInRange("courier.limits.max-connections", 1, Integer.MAX_VALUE),
-                r.intInRange("courier.limits.max-handshaking", 1, Integer.MAX_VALUE),
-                r.intInRange("courier.limits.max-handshaking-per-address", 1, Integer.MAX_VALUE),
+                r.count("courier.limits.max-subscriptions-per-connection", 1, Integer.MAX_VALUE),
+                r.count("courier.limits.max-connections", 1, Integer.MAX_VALUE),
+                r.count("courier.limits.max-handshaking", 1, Integer.MAX_VALUE),
+                r.count("courier.limits.max-handshaking-per-address", 1, Integer.MAX_VALUE),
                 maxPending,
                 r.bytesOrAuto("courier.slow-consumer.max-pending-total", heap / 2, maxPending),
                 r.policy("courier.slow-consumer.policy"),
@@ -90,7 +95,71 @@ public record BrokerSettings(
                 r.positiveDuration("courier.slow-consumer.max-pacing"),
                 r.positiveDuration("courier.close-timeout"),
                 r.positiveDuration("courier.shutdown-timeout"),
-                r.intInRange("courier.routing.match-cache-size", 0, 10_000_000));
+                r.count("courier.routing.match-cache-size", 0, 10_000_000));
+    }
+
+    /**
+     * Fails on any {@code courier.*} key of {@code effective} that {@code reference} does not define, naming the
+     * key, where it was set and the nearest known key: a typo must not leave a setting silently at its default.
+     * {@code courier.io-dispatcher} takes any of Pekko's dispatcher settings and is not checked.
+     */
+    public static void rejectUnknownKeys(Config effective, Config reference) {
+        if (!effective.hasPath("courier")) {
+            return;
+        }
+        Set<String> known = new TreeSet<>();
+        reference.getConfig("courier").entrySet().forEach(e -> known.add(e.getKey()));
+        for (Map.Entry<String, ConfigValue> e : effective.getConfig("courier").entrySet()) {
+            String key = e.getKey();
+            if (known.contains(key) || key.startsWith("io-dispatcher.")) {
+                continue;
+            }
+            String nearest = nearest(key, known);
+            throw new IllegalArgumentException("unknown setting courier." + key + " in " + where(e.getValue())
+                    + (nearest == null ? "" : "; did you mean courier." + nearest + "?")
+                    + " (every setting is listed in the broker's reference.conf)");
+        }
+    }
+
+    private static String where(ConfigValue value) {
+        ConfigOrigin origin = value.origin();
+        if (origin.filename() != null) {
+            return origin.filename() + (origin.lineNumber() > 0 ? " line " + origin.lineNumber() : "");
+        }
+        return origin.description();
+    }
+
+    /** The known key closest to {@code key} in edit distance, when close enough to be a likely typo. */
+    private static String nearest(String key, Set<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = editDistance(key, k);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = k;
+            }
+        }
+        return bestDistance <= Math.max(2, key.length() / 3) ? best : null;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j] + 1, current[j - 1] + 1));
+            }
+            int[] t = previous;
+            previous = current;
+            current = t;
+        }
+        return previous[b.length()];
     }
 
     /** Effective heartbeat for a client that asked for {@code requestedMillis} in CONNECT (0 = no preference). */
@@ -128,26 +197,23 @@ public record BrokerSettings(
             return s;
         }
 
-        long longInRange(String key, long min, long max) {
+        /** A whole number of things (connections, subscriptions): a size such as {@code 1 MiB} is refused. */
+        int count(String key, int min, int max) {
             long v;
             try {
                 v = config.getLong(key);
-            } catch (ConfigException e) {
-                throw invalid(key, e);
-            }
-            return checkRange(key, v, min, max);
-        }
-
-        int intInRange(String key, int min, int max) {
-            long v;
-            try {
-                v = config.getBytes(key);
-            } catch (ConfigException.BadValue e) {
-                v = longInRange(key, min, max);
+            } catch (ConfigException.WrongType e) {
+                throw new IllegalArgumentException(key + ": must be a whole number (a count, not a size or a duration),"
+                        + " got '" + config.getValue(key).unwrapped() + "'", e);
             } catch (ConfigException e) {
                 throw invalid(key, e);
             }
             return (int) checkRange(key, v, min, max);
+        }
+
+        /** A size in bytes: a number, or a number with a unit ({@code 8 KiB}, {@code 1 MiB}). */
+        int sizeInRange(String key, int min, int max) {
+            return (int) bytesInRange(key, min, max);
         }
 
         /** A size, or {@code auto} for {@code auto} bytes (a share of the heap); at least {@code min}. */

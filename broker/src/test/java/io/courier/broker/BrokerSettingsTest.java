@@ -71,4 +71,42 @@ class BrokerSettingsTest {
                     .hasMessageContaining("cannot bind 127.0.0.1:" + port);
         }
     }
+    @Test
+    void anUnknownSettingFailsWithTheKeyTheFileAndTheNearestKnownKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // Before: `prot = 5000` and `max-paylod = 2 MiB` started a broker on the defaults.
+        java.nio.file.Path file = dir.resolve("my.conf");
+        java.nio.file.Files.writeString(file, "courier {\n  prot = 5000\n}\n");
+        Config config = ConfigFactory.parseFile(file.toFile());
+        assertThatThrownBy(() -> BrokerSettings.rejectUnknownKeys(config.withFallback(ConfigFactory.defaultReference()),
+                ConfigFactory.defaultReference()))
+                .hasMessageStartingWith("unknown setting courier.prot in ")
+                .hasMessageContaining("my.conf line 2")
+                .hasMessageContaining("did you mean courier.port?");
+        assertThatThrownBy(() -> Broker.start(ConfigFactory.parseString("courier.limits { max-paylod = 2 MiB }")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown setting courier.limits.max-paylod")
+                .hasMessageContaining("did you mean courier.limits.max-payload?");
+        assertThatThrownBy(() -> Broker.start(ConfigFactory.parseString("courier.zzzzzzzzzz = 1")))
+                .hasMessageContaining("unknown setting courier.zzzzzzzzzz").hasMessageNotContaining("did you mean");
+    }
+
+    @Test
+    void dispatcherSettingsUnderIoDispatcherAreLeftToPekko() {
+        BrokerSettings.rejectUnknownKeys(ConfigFactory.parseString(
+                "courier.io-dispatcher.fork-join-executor.parallelism-max = 4")
+                .withFallback(ConfigFactory.defaultReference()), ConfigFactory.defaultReference());
+    }
+
+    @Test
+    void countsAreWholeNumbersAndSizesAreSizes() {
+        // Before: `max-connections = 1 MiB` was taken as 1,048,576 connections.
+        assertThatThrownBy(() -> read("courier.limits.max-connections = 1 MiB"))
+                .hasMessageContaining("courier.limits.max-connections").hasMessageContaining("whole number");
+        assertThatThrownBy(() -> read("courier.limits.max-subscriptions-per-connection = 10s"))
+                .hasMessageContaining("whole number");
+        assertThat(read("courier.limits.max-payload = 2 MiB, courier.limits.max-frame = 3 MiB").maxPayload())
+                .isEqualTo(2 * 1024 * 1024);
+        assertThat(read("courier.limits.max-connections = 500").maxConnections()).isEqualTo(500);
+    }
 }

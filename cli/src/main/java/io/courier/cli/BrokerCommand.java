@@ -39,10 +39,8 @@ final class BrokerCommand implements Callable<Integer> {
         } catch (IllegalStateException e) {
             throw new CliFailure(e.getMessage());
         }
+        // The broker's own start-up lines (on stderr, through the logger) say where it listens: nothing on stdout.
         Signals.onStop(broker);
-        System.out.println("Courier broker listening on " + broker.address().getHostString() + ":"
-                + broker.address().getPort() + " (Ctrl-C to stop)");
-        System.out.flush();
         broker.whenTerminated().toCompletableFuture().join();
         return 0;
     }
@@ -66,6 +64,7 @@ final class BrokerCommand implements Callable<Integer> {
         if (port != null) {
             flags.put("courier.port", port);
         }
-        return ConfigFactory.parseMap(flags).withFallback(ConfigFactory.systemProperties()).withFallback(file);
+        return ConfigFactory.parseMap(flags, "command-line options").withFallback(ConfigFactory.systemProperties())
+                .withFallback(file);
     }
 }

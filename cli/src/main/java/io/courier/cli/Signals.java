@@ -1,15 +1,21 @@
 package io.courier.cli;
 
 import io.courier.broker.Broker;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.joran.spi.JoranException;
+import ch.qos.logback.core.joran.util.ConfigurationWatchListUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+
+import java.net.URL;
 
 /**
  * What the signals an operator sends do to a broker run from the command line. SIGTERM and SIGINT stop it
  * gracefully (the drain of docs/protocol.md, section 5.4) and the process then exits 0, as a service manager expects
  * of a clean stop; by default the JVM would run its shutdown hooks and exit 143 or 130. SIGHUP does not stop the
- * broker (by default it would): nothing is reloaded yet, and it says so.
+ * broker (by default it would): it reads a logging configuration file again, if logging came from one.
  *
  * <p>{@code sun.misc.Signal} (module jdk.unsupported) is the JDK's only way to handle a signal instead of exiting.
  */
@@ -34,10 +40,36 @@ final class Signals {
             }
         }
         try {
-            Signal.handle(new Signal("HUP"), signal ->
-                    log.info("SIGHUP received: nothing to reload in this version; the broker keeps running"));
+            Signal.handle(new Signal("HUP"), signal -> reloadLogging());
         } catch (IllegalArgumentException e) {
             log.debug("cannot handle SIGHUP here: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Reads the logging configuration file again, when there is one (-Dlogback.configurationFile): levels change and
+     * file appenders reopen their files, as log rotation expects. The broker's settings are not reloaded.
+     */
+    private static void reloadLogging() {
+        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            log.info("SIGHUP received: logging is not logback, nothing to reload; the broker keeps running");
+            return;
+        }
+        URL file = ConfigurationWatchListUtil.getMainWatchURL(context);
+        if (file == null || !"file".equals(file.getProtocol())) {
+            log.info("SIGHUP received: logging uses the bundled configuration, nothing to reload (broker settings "
+                    + "are read at start-up only); the broker keeps running");
+            return;
+        }
+        try {
+            context.reset();
+            JoranConfigurator configurator = new JoranConfigurator();
+            configurator.setContext(context);
+            configurator.doConfigure(file);
+            log.info("SIGHUP received: logging configuration read again from {}; the broker keeps running", file);
+        } catch (JoranException e) {
+            System.err.println("courier: SIGHUP: cannot read the logging configuration " + file + ": "
+                    + e.getMessage());
         }
     }
 }

@@ -177,6 +177,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                         .onFailure(SupervisorStrategy.stop().withLoggingEnabled(false)),
                 "conn-" + id);
         getContext().watch(child);
+        getContext().getLog().debug("connection {} from {} opened", id, remote);
         ids.put(child.unsafeUpcast(), id);
         handshaking.put(id, new Handshaking(child, address));
         handshakingPerAddress.merge(address, 1, Integer::sum);
@@ -194,6 +195,8 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                 it.remove();
                 handshakingPerAddress.computeIfPresent(oldest.getValue().address(), (a, n) -> n == 1 ? null : n - 1);
                 stats.handshakeEvicted();
+                getContext().getLog().debug("connection {} from {} closed to make room: too many connections in the "
+                        + "handshake", oldest.getKey(), oldest.getValue().address());
                 oldest.getValue().ref().tell(Connection.Evict.INSTANCE);
                 return;
             }
@@ -247,6 +250,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
 
     private Behavior<Command> onChildStopped(ActorRef<Void> child) {
         Long id = ids.remove(child);
+        getContext().getLog().debug("connection {} closed", id);
         if (id != null) {
             leaveHandshake(id);
             if (publishing.remove(id) && publishing.isEmpty() && draining) {

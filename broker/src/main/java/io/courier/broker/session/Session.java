@@ -2,6 +2,7 @@ package io.courier.broker.session;
 
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
+import io.courier.broker.Version;
 import io.courier.broker.routing.Match;
 import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Router;
@@ -45,7 +46,6 @@ import java.util.function.Consumer;
 final class Session implements Subscriber {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
-    private static final String SERVER_VERSION = "0.1.0";
 
     /** Something that happened outside the byte stream and that the session must act on. */
     sealed interface Event permits HeartbeatTick, FrameCheck, ConnectTimedOut, ReportDropped, SlowConsumer,
@@ -136,6 +136,8 @@ final class Session implements Subscriber {
     /** PINGs read while draining: answered when the drain finishes, after everything queued. */
     private int heldPongs;
     private String clientName = "";
+    /** Whether the first drop on this link was logged: later ones are only counted and reported to the client. */
+    private boolean reportedDrops;
 
     Session(long id, InetSocketAddress remote, BrokerSettings settings, BrokerStats stats, Router router,
             List<String> servers, Outbox outbox, Owner owner, Capacity capacity) {
@@ -189,6 +191,12 @@ final class Session implements Subscriber {
             }
         } else if (event instanceof ReportDropped) {
             long dropped = outbox.takeDropped();
+            if (dropped > 0 && !reportedDrops) {
+                reportedDrops = true;
+                log.info("connection {} ({} from {}) is losing messages: its outbound queue is over {} bytes and the "
+                        + "slow-consumer policy is drop (the client is told how many)", id, clientName, remote,
+                        settings.maxPendingBytes());
+            }
             if (dropped > 0 && isRouting()) {
                 control(new Err(ErrorCode.MESSAGES_DROPPED, "dropped " + dropped
                         + " messages: the client reads more slowly than messages arrive"));
@@ -310,7 +318,7 @@ final class Session implements Subscriber {
         splitter.maxFrame(settings.maxFrame());
         Duration heartbeat = settings.heartbeatFor(c.heartbeatMillis());
         owner.connected(heartbeat);
-        control(new Connected(Math.min(c.version(), FrameCodec.VERSION), settings.serverId(), SERVER_VERSION,
+        control(new Connected(Math.min(c.version(), FrameCodec.VERSION), settings.serverId(), Version.CURRENT,
                 settings.maxPayload(), (int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), servers));
     }
 
