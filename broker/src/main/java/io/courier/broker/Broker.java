@@ -4,8 +4,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
+import io.courier.broker.admin.AdminServer;
+import io.courier.broker.admin.ServerStatus;
+import io.courier.broker.cluster.ClusterConfig;
+import io.courier.broker.cluster.ClusterNode;
+import io.courier.broker.cluster.ClusterStatus;
 import io.courier.broker.routing.Router;
 import io.courier.broker.session.Capacity;
+import io.courier.broker.session.RouteSession;
 import io.courier.broker.session.ConnectionsSupervisor;
 import io.courier.broker.transport.tcp.TcpListener;
 import org.apache.pekko.Done;
@@ -15,6 +21,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,15 +33,19 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An embeddable Courier broker. {@link #start(Config)} binds and returns once clients can connect;
@@ -49,21 +64,100 @@ public final class Broker implements AutoCloseable {
     private static final Config PEKKO_DEFAULTS = ConfigFactory.parseResources(Broker.class, "pekko-defaults.conf",
             ConfigParseOptions.defaults().setAllowMissing(false));
 
-    private final ActorSystem<Void> system;
+    private final ActorSystem<Guardian> system;
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
     private final Capacity capacity;
     private final InetSocketAddress address;
+    private final ClusterNode.View cluster;
+    private final long startedNanos = System.nanoTime();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private volatile AdminServer admin;
 
-    private Broker(ActorSystem<Void> system, BrokerSettings settings, BrokerStats stats, Router router,
-                   Capacity capacity, InetSocketAddress address) {
+    private Broker(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats, Router router,
+                   Capacity capacity, InetSocketAddress address, ClusterNode.View cluster) {
         this.system = system;
         this.settings = settings;
         this.stats = stats;
         this.router = router;
         this.capacity = capacity;
         this.address = address;
+        this.cluster = cluster;
+    }
+
+    /** The admin HTTP port's address, when {@code courier.admin.enabled} is on. */
+    public Optional<InetSocketAddress> adminAddress() {
+        AdminServer a = admin;
+        return a == null ? Optional.empty() : Optional.of(a.address());
+    }
+
+    /** {@code /api/server}: what this broker is and carries, now. */
+    public ServerStatus serverStatus() {
+        return new ServerStatus(settings.serverId(), Version.CURRENT, hostPort(address),
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos), stats.connections(),
+                stats.accepted(), router.subscriptionCount(), stats.messagesIn(), stats.messagesOut(),
+                stats.slowConsumers(), stats.dropped(), settings.cluster().enabled(), stats.routedIn(),
+                stats.routedOut(), stats.routeDrops());
+    }
+
+    /** {@code /api/cluster}: the members as this broker sees them, or empty when it runs alone. */
+    public Optional<ClusterStatus> clusterStatus() {
+        if (!settings.cluster().enabled()) {
+            return Optional.empty();
+        }
+        return Optional.of(ClusterStatus.of(Cluster.get(system), cluster, hostPort(address),
+                (int) stats.connections(), router.localInterest()));
+    }
+
+    /** Empty while the broker takes clients; else why it does not (starting to stop, not yet an Up member). */
+    public Optional<String> notReady() {
+        if (stopping.get() || system.whenTerminated().isCompleted()) {
+            return Optional.of("shutting down");
+        }
+        if (settings.cluster().enabled()) {
+            MemberStatus status = Cluster.get(system).selfMember().status();
+            if (status != MemberStatus.up()) {
+                return Optional.of("not an Up member of the cluster yet: " + status);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Opens the admin port (once the broker takes clients) and closes it as the actor system ends. */
+    private void startAdmin() {
+        AdminSettings a = settings.admin();
+        if (!a.enabled()) {
+            return;
+        }
+        admin = AdminServer.start(a.host(), a.port(), new AdminServer.Views() {
+            @Override
+            public Optional<String> notReady() {
+                return Broker.this.notReady();
+            }
+
+            @Override
+            public Object server() {
+                return serverStatus();
+            }
+
+            @Override
+            public Optional<Object> cluster() {
+                return clusterStatus().map(c -> c);
+            }
+        });
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "courier-admin-not-ready", () -> {
+            stopping.set(true);
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        system.getWhenTerminated().thenRun(admin::close);
+        log.info("admin port on {} (/healthz, /readyz, /api/server, /api/cluster)", hostPort(admin.address()));
+    }
+
+    /** The other brokers of the cluster as this one sees them (empty for a single broker). */
+    public List<ClusterNode.PeerView> clusterPeers() {
+        return cluster.peers();
     }
 
     /**
@@ -107,29 +201,53 @@ public final class Broker implements AutoCloseable {
         // The drain phase must outlast the drain it runs, whatever shutdown-timeout is set to.
         Config resolved = ConfigFactory.parseString("pekko.coordinated-shutdown.phases.service-requests-done.timeout = "
                 + (settings.shutdownTimeout().toMillis() + 5_000) + "ms").withFallback(effective);
+        ClusterSettings cluster = settings.cluster();
+        if (cluster.enabled()) {
+            resolved = ClusterConfig.of(cluster).withFallback(resolved);
+        }
         BrokerStats stats = new BrokerStats();
         Capacity capacity = Capacity.of(settings);
         Router router = new Router(settings.matchCacheSize());
+        ClusterNode.View view = new ClusterNode.View();
         CompletableFuture<ActorRef<ConnectionsSupervisor.Command>> supervisorRef = new CompletableFuture<>();
         CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
 
-        Behavior<Void> guardian = Behaviors.setup(context -> {
+        Behavior<Guardian> guardian = Behaviors.setup(context -> {
             ActorRef<ConnectionsSupervisor.Command> supervisor = context.spawn(
                     ConnectionsSupervisor.create(settings, stats, router, capacity,
-                            () -> advertised(settings, bound)),
+                            () -> advertised(settings, bound, view)),
                     "connections");
             supervisorRef.complete(supervisor);
-            return Behaviors.empty();
+            return Behaviors.receive(Guardian.class)
+                    .onMessage(StartCluster.class, start -> {
+                        context.spawn(ClusterNode.create(settings, stats, capacity, router, start.self(), view,
+                                () -> (int) stats.connections(),
+                                () -> supervisor.tell(ConnectionsSupervisor.ServersChanged.INSTANCE)), "cluster");
+                        return Behaviors.same();
+                    })
+                    .build();
         });
-        ActorSystem<Void> system = ActorSystem.create(guardian, "courier", resolved);
+        ActorSystem<Guardian> system;
+        try {
+            system = ActorSystem.create(guardian, ClusterConfig.SYSTEM_NAME, resolved);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot start: " + rootMessage(e)
+                    + (cluster.enabled() ? " (courier.cluster.host / port: " + cluster.host() + ":" + cluster.port()
+                    + ")" : ""), e);
+        }
         try {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
             Tcp.ServerBinding binding = TcpListener.bind(system, settings.host(), settings.port(), supervisor)
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
             bound.complete(binding.localAddress());
             registerShutdown(system, binding, supervisor, settings);
+            if (cluster.enabled()) {
+                startCluster(system, settings, stats, capacity, router, view, binding.localAddress());
+            }
             logStart(settings, binding.localAddress(), effective);
-            return new Broker(system, settings, stats, router, capacity, binding.localAddress());
+            Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), view);
+            broker.startAdmin();
+            return broker;
         } catch (ExecutionException e) {
             system.terminate();
             throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
@@ -140,10 +258,70 @@ public final class Broker implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             throw new IllegalStateException("broker did not start within 10 s", e);
+        } catch (RuntimeException e) {
+            system.terminate();
+            throw e;
         }
     }
 
-    private static void registerShutdown(ActorSystem<Void> system, Tcp.ServerBinding binding,
+    /** What the broker's guardian actor understands: only the start of its cluster part, once routes are bound. */
+    interface Guardian { }
+
+    private record StartCluster(ClusterNode.Self self) implements Guardian { }
+
+    /**
+     * Binds the route port (other brokers' links into this one) and starts this broker's {@link ClusterNode}, which
+     * joins the cluster's interest exchange. Membership itself is Pekko's, joined through the seed nodes.
+     */
+    private static void startCluster(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats,
+                                     Capacity capacity, Router router, ClusterNode.View view,
+                                     InetSocketAddress clients)
+            throws InterruptedException, TimeoutException {
+        ClusterSettings cluster = settings.cluster();
+        Materializer materializer = Materializer.matFromSystem(system);
+        Tcp.ServerBinding routes;
+        try {
+            routes = Tcp.get(system).bind(cluster.host(), cluster.routePort())
+                    .to(Sink.foreach(incoming -> RouteSession.accept(incoming, router, stats, settings, capacity,
+                            view::accepts, materializer)))
+                    .run(materializer).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot bind the route port " + cluster.host() + ":" + cluster.routePort()
+                    + " (courier.cluster.route-port): " + rootMessage(e.getCause()), e.getCause());
+        }
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseClusterExitingDone(), "courier-unbind-routes",
+                () -> routes.unbind().thenApply(x -> Done.getInstance()));
+        Cluster members = Cluster.get(system);
+        if (cluster.seeds().isEmpty()) {
+            members.manager().tell(Join.create(members.selfMember().address()));
+        }
+        String nodeId = members.selfMember().address().toString();
+        long incarnation = ThreadLocalRandom.current().nextLong();
+        system.tell(new StartCluster(new ClusterNode.Self(nodeId, incarnation, cluster.host(),
+                routes.localAddress().getPort(), hostPort(advertisedHost(settings, clients)))));
+        log.info("cluster node {} (routes on {}), joining through {}", nodeId, hostPort(routes.localAddress()),
+                cluster.seeds().isEmpty() ? "itself" : String.join(", ", cluster.seeds()));
+    }
+
+    /**
+     * The client address other brokers' clients are told: the configured advertise address, else the bound one; a
+     * cluster node bound to every interface (0.0.0.0, ::) is reached at its cluster host, which the other brokers
+     * reach it at by definition.
+     */
+    private static InetSocketAddress advertisedHost(BrokerSettings settings, InetSocketAddress bound) {
+        if (!settings.advertise().isEmpty()) {
+            String a = settings.advertise().get(0);
+            int colon = a.lastIndexOf(':');
+            return InetSocketAddress.createUnresolved(a.substring(0, colon).replace("[", "").replace("]", ""),
+                    Integer.parseInt(a.substring(colon + 1)));
+        }
+        if (bound.getAddress() != null && bound.getAddress().isAnyLocalAddress() && settings.cluster().enabled()) {
+            return InetSocketAddress.createUnresolved(settings.cluster().host(), bound.getPort());
+        }
+        return bound;
+    }
+
+    private static void registerShutdown(ActorSystem<Guardian> system, Tcp.ServerBinding binding,
                                          ActorRef<ConnectionsSupervisor.Command> supervisor,
                                          BrokerSettings settings) {
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
@@ -193,15 +371,30 @@ public final class Broker implements AutoCloseable {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
-    private static List<String> advertised(BrokerSettings settings, CompletableFuture<InetSocketAddress> bound) {
+    /**
+     * The servers CONNECTED and INFO list: this broker's client address, then every other member's of the cluster.
+     * An unreachable member stays listed until it is removed: it may be unreachable from here only (this broker may
+     * be the one cut off, and its clients then need the others' addresses most).
+     */
+    private static List<String> advertised(BrokerSettings settings, CompletableFuture<InetSocketAddress> bound,
+                                           ClusterNode.View view) {
+        List<String> servers = new ArrayList<>();
         if (!settings.advertise().isEmpty()) {
-            return settings.advertise();
+            servers.addAll(settings.advertise());
+        } else {
+            InetSocketAddress a = bound.getNow(null);
+            InetSocketAddress self = a == null ? null : advertisedHost(settings, a);
+            // A wildcard address (a single broker on 0.0.0.0) names no server a client could use.
+            if (self != null && (self.getAddress() == null || !self.getAddress().isAnyLocalAddress())) {
+                servers.add(hostPort(self));
+            }
         }
-        InetSocketAddress a = bound.getNow(null);
-        if (a == null) {
-            return List.of();
+        for (ClusterNode.PeerView p : view.peers()) {
+            if (!servers.contains(p.clientAddress())) {
+                servers.add(p.clientAddress());
+            }
         }
-        return List.of(hostPort(a));
+        return servers;
     }
 
     private static String rootMessage(Throwable t) {
@@ -222,6 +415,11 @@ public final class Broker implements AutoCloseable {
 
     public BrokerStats stats() {
         return stats;
+    }
+
+    /** The broker's actor system; tests in this package use it to reach Pekko (a test-only network switch). */
+    ActorSystem<?> actorSystem() {
+        return system;
     }
 
     /** The broker's routing table; tests in this package use it to reach inside a running broker. */

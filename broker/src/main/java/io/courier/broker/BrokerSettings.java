@@ -4,8 +4,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,7 +46,9 @@ public record BrokerSettings(
         Duration maxPacing,
         Duration closeTimeout,
         Duration shutdownTimeout,
-        int matchCacheSize) {
+        int matchCacheSize,
+        ClusterSettings cluster,
+        AdminSettings admin) {
 
     /** What happens when a subscriber's outbound queue is full. */
     public enum SlowConsumerPolicy { DISCONNECT, DROP }
@@ -72,7 +76,7 @@ public record BrokerSettings(
                 r.nonEmptyString("courier.host"),
                 r.count("courier.port", 0, 65535),
                 serverId.isEmpty() ? UUID.randomUUID().toString() : serverId,
-                r.addresses("courier.advertise"),
+                r.addressList("courier.advertise"),
                 r.positiveDuration("courier.connect-timeout"),
                 heartbeat,
                 r.count("courier.heartbeat.max-missed", 1, 1000),
@@ -95,7 +99,27 @@ public record BrokerSettings(
                 r.positiveDuration("courier.slow-consumer.max-pacing"),
                 r.positiveDuration("courier.close-timeout"),
                 r.positiveDuration("courier.shutdown-timeout"),
-                r.count("courier.routing.match-cache-size", 0, 10_000_000));
+                r.count("courier.routing.match-cache-size", 0, 10_000_000),
+                readCluster(r),
+                new AdminSettings(r.bool("courier.admin.enabled"), r.nonEmptyString("courier.admin.host"),
+                        r.count("courier.admin.port", 0, 65535)));
+    }
+
+    private static ClusterSettings readCluster(Reader r) {
+        String strategy = r.string("courier.cluster.split-brain-resolver.active-strategy").trim();
+        if (!List.of("keep-majority", "static-quorum", "keep-oldest", "down-all").contains(strategy)) {
+            throw new IllegalArgumentException("courier.cluster.split-brain-resolver.active-strategy: must be "
+                    + "keep-majority, static-quorum, keep-oldest or down-all, got '" + strategy + "'");
+        }
+        return new ClusterSettings(
+                r.bool("courier.cluster.enabled"),
+                r.nonEmptyString("courier.cluster.host"),
+                r.count("courier.cluster.port", 0, 65535),
+                r.count("courier.cluster.route-port", 0, 65535),
+                r.addressList("courier.cluster.seeds"),
+                r.bytesInRange("courier.cluster.route-max-pending", 1024 * 1024, Long.MAX_VALUE / 2),
+                strategy,
+                r.positiveDuration("courier.cluster.split-brain-resolver.stable-after"));
     }
 
     /**
@@ -255,6 +279,35 @@ public record BrokerSettings(
             return d;
         }
 
+        boolean bool(String key) {
+            try {
+                return config.getBoolean(key);
+            } catch (ConfigException e) {
+                throw invalid(key, e);
+            }
+        }
+
+        /** A list of host:port, or a comma-separated string of them (as an environment variable gives it). */
+        List<String> addressList(String key) {
+            if (config.getValue(key).valueType() == ConfigValueType.STRING) {
+                String raw = config.getString(key).trim();
+                List<String> parts = raw.isEmpty() ? List.of()
+                        : Arrays.stream(raw.split(",")).map(String::trim).toList();
+                for (String a : parts) {
+                    checkAddress(key, a);
+                }
+                return parts;
+            }
+            return addresses(key);
+        }
+
+        private static void checkAddress(String key, String a) {
+            int colon = a.lastIndexOf(':');
+            if (colon <= 0 || colon == a.length() - 1 || !a.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                throw new IllegalArgumentException(key + ": '" + a + "' is not a host:port address");
+            }
+        }
+
         List<String> addresses(String key) {
             List<String> list;
             try {
@@ -263,10 +316,7 @@ public record BrokerSettings(
                 throw invalid(key, e);
             }
             for (String a : list) {
-                int colon = a.lastIndexOf(':');
-                if (colon <= 0 || colon == a.length() - 1 || !a.substring(colon + 1).chars().allMatch(Character::isDigit)) {
-                    throw new IllegalArgumentException(key + ": '" + a + "' is not a host:port address");
-                }
+                checkAddress(key, a);
             }
             return List.copyOf(list);
         }

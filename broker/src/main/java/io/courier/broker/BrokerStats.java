@@ -20,6 +20,9 @@ public final class BrokerStats {
     final LongAdder frameTimeouts = new LongAdder();
     final LongAdder handshakeEvictions = new LongAdder();
     final LongAdder publisherPauses = new LongAdder();
+    final LongAdder routedOut = new LongAdder();
+    final LongAdder routedIn = new LongAdder();
+    final LongAdder routeDrops = new LongAdder();
     final LongAdder publisherPauseTimeouts = new LongAdder();
 
     /** Client links open now. */
@@ -95,6 +98,33 @@ public final class BrokerStats {
     /** Publisher pauses that ran out (publisher-pause) before the queues drained. */
     public long publisherPauseTimeouts() {
         return publisherPauseTimeouts.sum();
+    }
+
+    /** Publishes forwarded to other brokers of the cluster (one per broker reached). */
+    public long routedOut() {
+        return routedOut.sum();
+    }
+
+    /** Publishes other brokers forwarded here. */
+    public long routedIn() {
+        return routedIn.sum();
+    }
+
+    /** Publishes that could not be forwarded: no route to that broker, or its route queue full. */
+    public long routeDrops() {
+        return routeDrops.sum();
+    }
+
+    public void countRoutedOut() {
+        routedOut.increment();
+    }
+
+    public void countRoutedIn() {
+        routedIn.increment();
+    }
+
+    public void routeDropped() {
+        routeDrops.increment();
     }
 
     public void publisherPaused() {

@@ -1,6 +1,12 @@
 package io.courier.broker;
 
 import com.typesafe.config.ConfigFactory;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.remote.RemoteActorRefProvider;
+import org.apache.pekko.remote.transport.ThrottlerTransportAdapter;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -20,13 +27,16 @@ import java.util.concurrent.TimeUnit;
 final class BrokerProcess implements AutoCloseable {
 
     private static final String PORT_LINE = "courier-test-broker-port ";
+    private static final String REPLY_LINE = "courier-test-broker-reply ";
 
     private final Process process;
+    private final java.io.OutputStream commands;
     private final InetSocketAddress address;
     private final StringBuffer output = new StringBuffer();
 
     private BrokerProcess(Process process, InetSocketAddress address, BufferedReader reader) {
         this.process = process;
+        this.commands = process.getOutputStream();
         this.address = address;
         Thread pump = new Thread(() -> {
             try {
@@ -105,15 +115,89 @@ final class BrokerProcess implements AutoCloseable {
     public void close() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
+        // Kept for when a test fails: target/broker-processes/<pid>.log
+        try {
+            Path dir = Path.of("target", "broker-processes");
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.writeString(dir.resolve(process.pid() + ".log"), output);
+        } catch (IOException e) {
+            // Only a diagnostic: the test's own outcome stands.
+        }
     }
 
-    /** The process's main: a broker with the configuration in {@code args[0]}; stops when its stdin closes. */
-    public static void main(String[] args) throws IOException {
+    /** Asks the process for its counters: routed-in, routed-out, route-drops, messages-in, peers. */
+    Map<String, String> stats() throws IOException, InterruptedException {
+        return command("stats");
+    }
+
+    /** The admin port's {@code path}, when the broker runs with {@code courier.admin.enabled}. */
+    Admin.Reply admin(String path) throws IOException, InterruptedException {
+        return Admin.get(Integer.parseInt(stats().get("admin-port")), path);
+    }
+
+    /**
+     * A test-only network switch: the broker's Artery drops everything to and from {@code nodeId} (needs
+     * {@code pekko.remote.artery.advanced.test-mode = on} in its configuration).
+     */
+    void blackhole(String nodeId) throws IOException, InterruptedException {
+        command("blackhole " + nodeId);
+    }
+
+    private synchronized Map<String, String> command(String line) throws IOException, InterruptedException {
+        int seen = output.length();
+        commands.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        commands.flush();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            int at = output.indexOf(REPLY_LINE, seen);
+            int end = at < 0 ? -1 : output.indexOf("\n", at);
+            if (end > 0) {
+                Map<String, String> reply = new java.util.LinkedHashMap<>();
+                for (String kv : output.substring(at + REPLY_LINE.length(), end).trim().split(" ")) {
+                    int eq = kv.indexOf('=');
+                    if (eq > 0) {
+                        reply.put(kv.substring(0, eq), kv.substring(eq + 1));
+                    }
+                }
+                return reply;
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("no answer to '" + line + "'; output:\n" + output);
+    }
+
+    /**
+     * The process's main: a broker with the configuration in {@code args[0]}; answers commands on stdin (see
+     * {@link #command}); stops when its stdin closes, and exits when the broker stops by itself (downed).
+     */
+    public static void main(String[] args) throws Exception {
         Broker broker = Broker.start(ConfigFactory.parseString(args[0]));
+        broker.whenTerminated().thenRun(() -> {
+            System.out.println("courier-test-broker-terminated");
+            System.out.flush();
+            Runtime.getRuntime().halt(3);
+        });
         System.out.println(PORT_LINE + broker.address().getPort());
         System.out.flush();
-        while (System.in.read() >= 0) {
-            // until the test closes our stdin or kills us
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.equals("stats")) {
+                BrokerStats s = broker.stats();
+                System.out.println(REPLY_LINE + "routed-in=" + s.routedIn() + " routed-out=" + s.routedOut()
+                        + " route-drops=" + s.routeDrops() + " messages-in=" + s.messagesIn()
+                        + " peers=" + broker.clusterPeers().size() + " subscriptions=" + broker.subscriptionCount()
+                        + " reachable=" + broker.clusterPeers().stream().filter(p -> p.reachable()).count()
+                        + " admin-port=" + broker.adminAddress().map(InetSocketAddress::getPort).orElse(-1));
+            } else if (line.startsWith("blackhole ")) {
+                Address peer = AddressFromURIString.parse(line.substring("blackhole ".length()).trim());
+                ExtendedActorSystem classic = (ExtendedActorSystem) Adapter.toClassic(broker.actorSystem());
+                ((RemoteActorRefProvider) classic.provider()).transport().managementCommand(
+                        new ThrottlerTransportAdapter.SetThrottle(peer,
+                                org.apache.pekko.remote.transport.ThrottlerTransportAdapter$Direction$Both$.MODULE$,
+                                ThrottlerTransportAdapter.Blackhole$.MODULE$));
+                System.out.println(REPLY_LINE + "blackholed=" + peer);
+            }
+            System.out.flush();
         }
         broker.stop();
     }

@@ -37,6 +37,23 @@ class BrokerSettingsTest {
     }
 
     @Test
+    void exampleClusterNodeConfigLoadsAndTakesItsAddressesFromTheEnvironmentsNames() {
+        File example = new File("../config/cluster-node.conf");
+        BrokerSettings s = BrokerSettings.from(ConfigFactory.parseFile(example)
+                .withFallback(ConfigFactory.defaultReference()).resolve());
+        assertThat(s.cluster().enabled()).isTrue();
+        assertThat(s.cluster().seeds()).hasSize(3);
+        // What COURIER_PORT, COURIER_CLUSTER_PORT, COURIER_SEEDS set: the same names resolve from any source.
+        BrokerSettings node2 = BrokerSettings.from(ConfigFactory.parseString("COURIER_PORT = 4802, "
+                        + "COURIER_CLUSTER_PORT = 4902, COURIER_SEEDS = \"10.0.0.1:4900,10.0.0.2:4900\"")
+                .withFallback(ConfigFactory.parseFile(example)).withFallback(ConfigFactory.defaultReference())
+                .resolve());
+        assertThat(node2.port()).isEqualTo(4802);
+        assertThat(node2.cluster().port()).isEqualTo(4902);
+        assertThat(node2.cluster().seeds()).containsExactly("10.0.0.1:4900", "10.0.0.2:4900");
+    }
+
+    @Test
     void badValuesNameTheKeyAndTheReason() {
         assertThatThrownBy(() -> read("courier.port = 70000"))
                 .hasMessageContaining("courier.port").hasMessageContaining("65535");

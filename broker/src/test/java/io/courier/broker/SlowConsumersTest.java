@@ -98,7 +98,8 @@ class SlowConsumersTest extends OneBrokerTest {
         for (long i = 0; broker.stats().slowConsumers() == 0 && i < 200_000; i++) {
             publisher.publish("stall.t", PacedReader.payload(i, 1024));
         }
-        assertThat(broker.stats().slowConsumers()).isEqualTo(1);
+        // On a loaded machine the client may still hold part of what it was given: let the broker read it.
+        await().atMost(WAIT).until(() -> broker.stats().slowConsumers() == 1);
         stalled.readAt(20_000_000);
         assertThat(stalled.awaitEnd(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(stalled.errors()).singleElement().satisfies(e ->

@@ -380,11 +380,32 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         return true;
     }
 
-    /** Adds the reconnect addresses a broker advertised. Reader thread (or the connecting thread before it). */
-    private void learn(List<String> advertised) {
+    /**
+     * The broker's INFO frame: the cluster's servers changed. Learned addresses no longer advertised are forgotten (a
+     * broker that left would only cost a failed attempt per reconnect); configured ones always stay. Reader thread.
+     */
+    void serversChanged(List<String> advertised) {
+        ServerInfo info = serverInfo;
+        if (info != null) {
+            serverInfo = new ServerInfo(info.serverId(), info.serverVersion(), info.maxPayload(),
+                    info.heartbeatMillis(), advertised);
+        }
+        List<ServerAddress> configured = options.addresses();
+        List<ServerAddress> now = learn(advertised);
+        servers.removeIf(a -> !configured.contains(a) && !now.contains(a));
+        log.debug("servers now {}", servers);
+    }
+
+    /**
+     * Adds the reconnect addresses a broker advertised and returns them parsed. Reader thread (or the connecting
+     * thread before it).
+     */
+    private List<ServerAddress> learn(List<String> advertised) {
+        List<ServerAddress> parsed = new ArrayList<>(advertised.size());
         for (String s : advertised) {
             try {
                 ServerAddress address = ServerAddress.parse(s);
+                parsed.add(address);
                 if (!servers.contains(address)) {
                     servers.add(address);
                 }
@@ -392,6 +413,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
                 log.debug("ignoring advertised server '{}': {}", s, e.getMessage());
             }
         }
+        return parsed;
     }
 
     /** Closes for good, once: stops the threads, fails what waits, emits CLOSED. */

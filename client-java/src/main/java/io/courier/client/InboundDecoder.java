@@ -1,18 +1,18 @@
 package io.courier.client;
 
 import io.courier.protocol.Frame;
+import io.courier.protocol.Delivery;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Map;
 
 /**
- * Splits what a link reads into frames and decodes them. The common case, a MSG without headers, is decoded straight
- * into a client {@link Message} (its topic string reused while consecutive messages share the topic); every other
- * frame, and any MSG that is not exactly well formed, goes through {@link FrameCodec#decodeFrame}, the reference, so
- * errors read the same. The read buffer holds whole frames plus at most one partial frame, kept at its start for the
+ * Splits what a link reads into frames and decodes them. A MSG is decoded straight into a client {@link Message}
+ * (its topic string reused while consecutive messages share the topic), with {@link Delivery}, the protocol's one
+ * parser of its layout; every other frame, and any MSG that is not exactly well formed, goes through
+ * {@link FrameCodec#decodeFrame}, the reference, so errors read the same. The read buffer holds whole frames plus at most one partial frame, kept at its start for the
  * next read; it grows for a frame larger than itself and shrinks back afterwards. One per link, reader thread only.
  */
 final class InboundDecoder {
@@ -31,9 +31,8 @@ final class InboundDecoder {
     }
 
     private static final byte MSG = (byte) FrameType.MSG.code();
-    /** Bytes of a MSG body besides its strings and payload: sid, two string lengths, header count, payload length. */
-    private static final int MSG_FIXED_BYTES = 4 + 2 + 2 + 2 + 4;
 
+    private final Delivery delivery = new Delivery();
     private final int maxFrameBytes;
     private final int capacity;
     private ByteBuffer buffer;
@@ -98,35 +97,17 @@ final class InboundDecoder {
         return null;
     }
 
-    /** A MSG body from {@code p} (after the type byte) to {@code end}; false, having sent nothing, if unusual. */
+    /**
+     * A MSG body from {@code p} (after the type byte) to {@code end}, read by the protocol's one parser of the
+     * delivery layout; false, having sent nothing, when it is malformed (the codec then names the error).
+     */
     private boolean decodeMessage(byte[] bytes, int p, int end, Sink sink) {
-        if (end - p < MSG_FIXED_BYTES) {
+        if (end - p < 4 || delivery.read(bytes, p + 4, end) != Delivery.Layout.OK || delivery.topicLength() == 0) {
             return false;
         }
         int sid = int32(bytes, p);
-        int topicLength = uint16(bytes, p + 4);
-        p += 6;
-        if (topicLength == 0 || end - p < topicLength + MSG_FIXED_BYTES - 6) {
-            return false;
-        }
-        String topic = topic(bytes, p, topicLength);
-        p += topicLength;
-        int replyLength = uint16(bytes, p);
-        p += 2;
-        if (end - p < replyLength + 2 + 4) {
-            return false;
-        }
-        String replyTo = replyLength == 0 ? "" : new String(bytes, p, replyLength, StandardCharsets.UTF_8);
-        p += replyLength;
-        if (bytes[p] != 0 || bytes[p + 1] != 0) {
-            return false; // headers: the codec's path
-        }
-        int payloadLength = int32(bytes, p + 2);
-        p += 6;
-        if (payloadLength != end - p) {
-            return false; // malformed: let the codec name it
-        }
-        sink.message(sid, new Message(topic, replyTo, Map.of(), Arrays.copyOfRange(bytes, p, end)));
+        String topic = topic(bytes, delivery.topicOffset(), delivery.topicLength());
+        sink.message(sid, new Message(topic, delivery.replyTo(), delivery.headers(), delivery.payload()));
         return true;
     }
 
@@ -160,7 +141,4 @@ final class InboundDecoder {
         return (b[p] & 0xFF) << 24 | (b[p + 1] & 0xFF) << 16 | (b[p + 2] & 0xFF) << 8 | (b[p + 3] & 0xFF);
     }
 
-    private static int uint16(byte[] b, int p) {
-        return (b[p] & 0xFF) << 8 | (b[p + 1] & 0xFF);
-    }
 }

@@ -140,9 +140,9 @@ final class Link {
                 }
             }
         }
-        if (connected.version() != FrameCodec.VERSION) {
+        if (connected.version() < FrameCodec.MIN_VERSION || connected.version() > FrameCodec.VERSION) {
             throw new IOException("server speaks protocol version " + connected.version() + ", this client speaks "
-                    + FrameCodec.VERSION);
+                    + FrameCodec.MIN_VERSION + " to " + FrameCodec.VERSION);
         }
         return connected;
     }

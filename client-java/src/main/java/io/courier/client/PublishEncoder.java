@@ -1,10 +1,10 @@
 package io.courier.client;
 
+import io.courier.protocol.Delivery;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.Topic;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -18,8 +18,8 @@ import java.util.Map;
 final class PublishEncoder {
 
     /** An empty string field (no reply topic) and an empty header block. */
-    static final byte[] EMPTY_FIELD = {0, 0};
-    static final byte[] NO_HEADERS = {0, 0};
+    static final byte[] EMPTY_FIELD = Delivery.EMPTY_FIELD;
+    static final byte[] NO_HEADERS = Delivery.EMPTY_FIELD;
     /** Bytes of a PUB frame besides its string fields, header block and payload: length, type, payload length. */
     private static final int FIXED_BYTES = FrameCodec.HEADER_BYTES + 4;
     private static final int SLOTS = 256;
@@ -51,43 +51,12 @@ final class PublishEncoder {
 
     /** {@code s} as a wire string field, unchecked and not cached: for topics the client made itself. */
     static byte[] stringField(String s) {
-        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-        if (utf8.length > FrameCodec.MAX_STRING_BYTES) {
-            throw new IllegalArgumentException("string field longer than " + FrameCodec.MAX_STRING_BYTES + " bytes");
-        }
-        byte[] field = new byte[2 + utf8.length];
-        field[0] = (byte) (utf8.length >>> 8);
-        field[1] = (byte) utf8.length;
-        System.arraycopy(utf8, 0, field, 2, utf8.length);
-        return field;
+        return Delivery.stringField(s);
     }
 
     /** The header block ({@code count:u16 (key:str value:str)*}) of {@code headers}, taken once so it cannot change. */
     static byte[] headers(Map<String, String> headers) {
-        if (headers.isEmpty()) {
-            return NO_HEADERS;
-        }
-        if (headers.size() > 0xFFFF) {
-            throw new IllegalArgumentException("too many headers: " + headers.size());
-        }
-        byte[][] fields = new byte[2 * headers.size()][];
-        int size = 2;
-        int i = 0;
-        for (Map.Entry<String, String> h : headers.entrySet()) {
-            if (i == fields.length) {
-                throw new IllegalArgumentException("headers changed while being published");
-            }
-            fields[i] = stringField(h.getKey());
-            fields[i + 1] = stringField(h.getValue());
-            size += fields[i].length + fields[i + 1].length;
-            i += 2;
-        }
-        ByteBuffer block = ByteBuffer.allocate(size);
-        block.putShort((short) (i / 2));
-        for (int j = 0; j < i; j++) {
-            block.put(fields[j]);
-        }
-        return block.array();
+        return Delivery.headerBlock(headers);
     }
 
     /** Bytes the PUB frame takes on the wire. */
@@ -101,12 +70,7 @@ final class PublishEncoder {
 
     /** Writes the frame at {@code out}'s position; {@code out} has {@code size} bytes remaining. */
     static void encode(ByteBuffer out, int size, byte[] topic, byte[] replyTo, byte[] headers, byte[] payload) {
-        out.putInt(size - FrameCodec.LENGTH_BYTES);
-        out.put((byte) FrameType.PUB.code());
-        out.put(topic);
-        out.put(replyTo);
-        out.put(headers);
-        out.putInt(payload.length);
-        out.put(payload);
+        FrameCodec.putHead(out, FrameType.PUB, size - FrameCodec.HEADER_BYTES);
+        Delivery.write(out, topic, replyTo, headers, payload);
     }
 }

@@ -3,6 +3,7 @@ package io.courier.client;
 import io.courier.protocol.Err;
 import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
+import io.courier.protocol.Info;
 import io.courier.protocol.Pong;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,6 +109,7 @@ final class Reader implements Runnable, InboundDecoder.Sink {
             }
             case ERR -> onError((Err) frame);
             case CONNECTED -> log.debug("ignoring a second CONNECTED from {}", link.server());
+            case INFO -> connection.serversChanged(((Info) frame).servers());
             default -> link.abort("protocol violation: the server sent a " + frame.type() + " frame");
         }
     }

@@ -5,7 +5,7 @@ package io.courier.protocol;
  * {@code length:u32 type:u8 body}; {@link FrameCodec} owns the byte layout.
  */
 public sealed interface Frame
-        permits Connect, Connected, Publish, Subscribe, Unsubscribe, Message, Ping, Pong, Err {
+        permits Connect, Connected, Publish, Subscribe, Unsubscribe, Message, Ping, Pong, Err, Info, RouteHello, RoutePublish {
 
     FrameType type();
 }

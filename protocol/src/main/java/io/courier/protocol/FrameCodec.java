@@ -4,8 +4,6 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,8 +22,10 @@ import java.util.Map;
  */
 public final class FrameCodec {
 
-    /** Protocol version this codec speaks. */
-    public static final int VERSION = 1;
+    /** Highest protocol version this codec speaks: 2 adds INFO (docs/protocol.md, section 5.2). */
+    public static final int VERSION = 2;
+    /** Lowest protocol version a broker accepts. */
+    public static final int MIN_VERSION = 1;
     /** Bytes of the length prefix. */
     public static final int LENGTH_BYTES = 4;
     /** Bytes of the length prefix and the type byte. */
@@ -50,11 +50,35 @@ public final class FrameCodec {
         return HEADER_BYTES + bodySize(frame);
     }
 
+    /** Writes a frame's length and type; {@code bodyBytes} follow. */
+    public static void putHead(ByteBuffer out, FrameType type, int bodyBytes) {
+        out.putInt(1 + bodyBytes);
+        out.put((byte) type.code());
+    }
+
+    /**
+     * Writes the head of a MSG frame, length, type and {@code sid}; a delivery of {@code deliveryBytes} follows (a
+     * broker writes the PUB body it received there, unchanged).
+     */
+    public static void putMessageHead(ByteBuffer out, int sid, int deliveryBytes) {
+        putHead(out, FrameType.MSG, 4 + deliveryBytes);
+        out.putInt(sid);
+    }
+
+    /** Bytes of a MSG frame whose delivery takes {@code deliveryBytes}. */
+    public static int messageSize(int deliveryBytes) {
+        return HEADER_BYTES + 4 + deliveryBytes;
+    }
+
     /** Writes {@code frame} at the buffer's position; the buffer must have {@link #encodedSize} bytes remaining. */
     public static void encode(Frame frame, ByteBuffer out) {
         int body = bodySize(frame);
-        out.putInt(1 + body);
-        out.put((byte) frame.type().code());
+        if (frame instanceof Message m) {
+            putMessageHead(out, m.sid(), body - 4);
+            putDelivery(out, m.topic(), m.replyTo(), m.headers(), m.payload());
+            return;
+        }
+        putHead(out, frame.type(), body);
         switch (frame.type()) {
             case CONNECT -> {
                 Connect c = (Connect) frame;
@@ -93,18 +117,87 @@ public final class FrameCodec {
                 out.putInt(u.sid());
                 out.putInt((int) u.maxMessages());
             }
-            case MSG -> {
-                Message m = (Message) frame;
-                out.putInt(m.sid());
-                putDelivery(out, m.topic(), m.replyTo(), m.headers(), m.payload());
-            }
+            case MSG -> throw new IllegalStateException("a MSG is written above");
             case PING, PONG -> { }
             case ERR -> {
                 Err e = (Err) frame;
                 out.putShort((short) e.code().code());
                 putString(out, truncate(e.reason()));
             }
+            case INFO -> {
+                List<String> servers = ((Info) frame).servers();
+                out.putShort((short) servers.size());
+                for (String server : servers) {
+                    putString(out, server);
+                }
+            }
+            case ROUTE_HELLO -> {
+                RouteHello h = (RouteHello) frame;
+                putString(out, h.nodeId());
+                out.putLong(h.incarnation());
+            }
+            case ROUTE_PUB -> {
+                RoutePublish r = (RoutePublish) frame;
+                Publish p = r.publish();
+                out.put(routeGroupsField(r.groups()));
+                putDelivery(out, p.topic(), p.replyTo(), p.headers(), p.payload());
+            }
         }
+    }
+
+    /** The queue groups of a ROUTE_PUB in wire form: {@code count:u16 str*}. */
+    public static byte[] routeGroupsField(List<String> groups) {
+        if (groups.isEmpty()) {
+            return Delivery.EMPTY_FIELD;
+        }
+        if (groups.size() > 0xFFFF) {
+            throw new IllegalArgumentException("too many queue groups: " + groups.size());
+        }
+        int size = 2;
+        for (String g : groups) {
+            size += stringSize(g);
+        }
+        ByteBuffer field = ByteBuffer.allocate(size);
+        field.putShort((short) groups.size());
+        for (String g : groups) {
+            putString(field, g);
+        }
+        return field.array();
+    }
+
+    /** Writes the head of a ROUTE_PUB (length, type, the groups field); a delivery of {@code deliveryBytes} follows. */
+    public static void putRouteHead(ByteBuffer out, byte[] groupsField, int deliveryBytes) {
+        putHead(out, FrameType.ROUTE_PUB, groupsField.length + deliveryBytes);
+        out.put(groupsField);
+    }
+
+    /** Bytes of a ROUTE_PUB frame with this groups field and a delivery of {@code deliveryBytes}. */
+    public static int routeSize(byte[] groupsField, int deliveryBytes) {
+        return HEADER_BYTES + groupsField.length + deliveryBytes;
+    }
+
+    /**
+     * Reads the groups of a ROUTE_PUB body {@code data[from, to)} into {@code groups}; returns where its delivery
+     * starts, or -1 when the groups do not fit the body. The one parser of that field.
+     */
+    public static int readRouteGroups(byte[] data, int from, int to, List<String> groups) {
+        if (to - from < 2) {
+            return -1;
+        }
+        int count = ((data[from] & 0xFF) << 8) | (data[from + 1] & 0xFF);
+        int at = from + 2;
+        for (int i = 0; i < count; i++) {
+            if (to - at < 2) {
+                return -1;
+            }
+            int len = ((data[at] & 0xFF) << 8) | (data[at + 1] & 0xFF);
+            if (len > to - at - 2) {
+                return -1;
+            }
+            groups.add(new String(data, at + 2, len, StandardCharsets.UTF_8));
+            at += 2 + len;
+        }
+        return at;
     }
 
     /**
@@ -150,20 +243,31 @@ public final class FrameCodec {
             }
             case PING, PONG -> 0;
             case ERR -> 2 + stringSize(truncate(((Err) frame).reason()));
+            case INFO -> {
+                List<String> servers = ((Info) frame).servers();
+                if (servers.size() > 0xFFFF) {
+                    throw new IllegalArgumentException("too many server addresses: " + servers.size());
+                }
+                int size = 2;
+                for (String server : servers) {
+                    size += stringSize(server);
+                }
+                yield size;
+            }
+            case ROUTE_HELLO -> stringSize(((RouteHello) frame).nodeId()) + 8;
+            case ROUTE_PUB -> {
+                RoutePublish r = (RoutePublish) frame;
+                Publish p = r.publish();
+                yield routeGroupsField(r.groups()).length
+                        + deliverySize(p.topic(), p.replyTo(), p.headers(), p.payload().length);
+            }
         };
     }
 
     private static void putDelivery(ByteBuffer out, String topic, String replyTo, Map<String, String> headers,
                                     byte[] payload) {
-        putString(out, topic);
-        putString(out, replyTo);
-        out.putShort((short) headers.size());
-        for (Map.Entry<String, String> h : headers.entrySet()) {
-            putString(out, h.getKey());
-            putString(out, h.getValue());
-        }
-        out.putInt(payload.length);
-        out.put(payload);
+        Delivery.write(out, Delivery.stringField(topic), replyTo.isEmpty() ? Delivery.EMPTY_FIELD
+                : Delivery.stringField(replyTo), Delivery.headerBlock(headers), payload);
     }
 
     private static void checkVersion(int version) {
@@ -280,6 +384,9 @@ public final class FrameCodec {
         } catch (MalformedField e) {
             frame.position(frame.limit());
             return new Decoded.Failure(ErrorCode.MALFORMED_FRAME, type + " frame: " + e.getMessage());
+        } catch (Refused e) {
+            frame.position(frame.limit());
+            return new Decoded.Failure(ErrorCode.MALFORMED_FRAME, e.getMessage());
         }
     }
 
@@ -309,19 +416,15 @@ public final class FrameCodec {
                 yield new Connected(version, serverId, serverVersion, maxPayload, heartbeat, servers);
             }
             case PUB -> {
-                String topic = getString(in);
-                String replyTo = getString(in);
-                Map<String, String> headers = getHeaders(in);
-                yield new Publish(topic, replyTo, headers, getBytes(in));
+                Delivery d = delivery(type, in);
+                yield new Publish(d.topic(), d.replyTo(), d.headers(), d.payload());
             }
             case SUB -> new Subscribe(in.getInt(), getString(in), getString(in));
             case UNSUB -> new Unsubscribe(in.getInt(), in.getInt() & 0xFFFF_FFFFL);
             case MSG -> {
                 int sid = in.getInt();
-                String topic = getString(in);
-                String replyTo = getString(in);
-                Map<String, String> headers = getHeaders(in);
-                yield new Message(sid, topic, replyTo, headers, getBytes(in));
+                Delivery d = delivery(type, in);
+                yield new Message(sid, d.topic(), d.replyTo(), d.headers(), d.payload());
             }
             case PING -> Ping.INSTANCE;
             case PONG -> Pong.INSTANCE;
@@ -335,19 +438,54 @@ public final class FrameCodec {
                 }
                 yield new Err(errorCode, reason);
             }
+            case INFO -> {
+                int count = in.getShort() & 0xFFFF;
+                List<String> servers = new ArrayList<>(Math.min(count, in.remaining() / 2));
+                for (int i = 0; i < count; i++) {
+                    servers.add(getString(in));
+                }
+                yield new Info(servers);
+            }
+            case ROUTE_HELLO -> new RouteHello(getString(in), in.getLong());
+            case ROUTE_PUB -> {
+                ByteBuffer body = heapView(in);
+                int from = body.arrayOffset() + body.position();
+                List<String> groups = new ArrayList<>();
+                int deliveryStart = readRouteGroups(body.array(), from, from + body.remaining(), groups);
+                if (deliveryStart < 0) {
+                    throw new BufferUnderflowException();
+                }
+                in.position(in.position() + (deliveryStart - from));
+                Delivery d = delivery(type, in);
+                yield new RoutePublish(groups, new Publish(d.topic(), d.replyTo(), d.headers(), d.payload()));
+            }
         };
     }
 
-    private static Map<String, String> getHeaders(ByteBuffer in) {
-        int count = in.getShort() & 0xFFFF;
-        if (count == 0) {
-            return Map.of();
+    /**
+     * {@code in}'s remaining bytes in a heap buffer with an array: {@code in} itself when it has one (no copy), else a
+     * copy positioned at 0. Does not move {@code in}.
+     */
+    private static ByteBuffer heapView(ByteBuffer in) {
+        if (in.hasArray()) {
+            return in;
         }
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (int i = 0; i < count; i++) {
-            headers.put(getString(in), getString(in));
+        ByteBuffer copy = ByteBuffer.allocate(in.remaining());
+        copy.put(in.duplicate()).flip();
+        return copy;
+    }
+
+    /** Reads the delivery that fills the rest of {@code in} (the one parser, {@link Delivery}); consumes it. */
+    private static Delivery delivery(FrameType type, ByteBuffer in) {
+        ByteBuffer body = heapView(in);
+        int from = body.arrayOffset() + body.position();
+        Delivery d = new Delivery();
+        Delivery.Layout layout = d.read(body.array(), from, from + body.remaining());
+        in.position(in.limit());
+        if (layout != Delivery.Layout.OK) {
+            throw new Refused(type + " frame" + d.reason(layout));
         }
-        return Collections.unmodifiableMap(headers);
+        return d;
     }
 
     private static String getString(ByteBuffer in) {
@@ -370,15 +508,11 @@ public final class FrameCodec {
         return s;
     }
 
-    private static byte[] getBytes(ByteBuffer in) {
-        int len = in.getInt();
-        if (len < 0 || len > in.remaining()) {
-            throw new MalformedField("payload length " + Integer.toUnsignedString(len)
-                    + " exceeds the frame (" + in.remaining() + " bytes left)");
+    /** A frame refused with a reason already worded in full. */
+    private static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message, null, false, false);
         }
-        byte[] bytes = new byte[len];
-        in.get(bytes);
-        return bytes;
     }
 
     /** A field whose value the layout forbids; turned into a {@link Decoded.Failure} at the frame boundary. */

@@ -10,7 +10,13 @@ public enum FrameType {
     MSG(0x06),
     PING(0x07),
     PONG(0x08),
-    ERR(0x09);
+    ERR(0x09),
+    /** Broker to client, protocol version 2 and up: the servers to reconnect to, when they change. */
+    INFO(0x0A),
+    /** Broker to broker, on a route link only: who is calling (see docs/protocol.md, node-to-node frames). */
+    ROUTE_HELLO(0x40),
+    /** Broker to broker, on a route link only: a forwarded publish and the queue groups the receiver serves. */
+    ROUTE_PUB(0x41);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

@@ -62,6 +62,9 @@ class ProtocolSpecExamplesTest {
         assertExample(Ping.INSTANCE, "00 00 00 01 07");
         assertExample(Pong.INSTANCE, "00 00 00 01 08");
         assertExample(new Err(ErrorCode.INVALID_TOPIC, "bad"), "00 00 00 08 09 00 08 00 03 62 61 64");
+        assertExample(new Info(List.of("10.0.0.2:4222", "10.0.0.3:4222")),
+                "00 00 00 21 0a 00 02 00 0d 31 30 2e 30 2e 30 2e 32 3a 34 32 32 32"
+                        + " 00 0d 31 30 2e 30 2e 30 2e 33 3a 34 32 32 32");
     }
 
     @Test

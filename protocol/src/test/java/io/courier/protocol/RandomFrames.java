@@ -57,6 +57,10 @@ final class RandomFrames {
             case PING -> Ping.INSTANCE;
             case PONG -> Pong.INSTANCE;
             case ERR -> new Err(errorCode(), string());
+            case INFO -> new Info(servers());
+            case ROUTE_HELLO -> new RouteHello(string(), random.nextLong());
+            case ROUTE_PUB -> new RoutePublish(java.util.List.of(string(), string()).subList(0, random.nextInt(3)),
+                    new Publish(string(), string(), headers(), payload()));
         };
     }
 

@@ -5,45 +5,44 @@ import java.util.List;
 
 /**
  * Where a topic's messages go: the subscriber sets of the trie nodes whose patterns match it, plain ones (each
- * subscription gets the message) and queue groups (one member per group name gets it, the group's members gathered
- * across all matching nodes). A match refers to the sets, not to copies of what they hold, so subscribing to or
+ * subscription gets the message), other brokers' interest (each such broker gets the message once), and queue
+ * groups (one member per group name gets it, the group's members gathered across all matching nodes, clients' and
+ * other brokers' apart). A match refers to the sets, not to copies of what they hold, so subscribing to or
  * unsubscribing from a pattern whose node exists leaves every cached match valid; only a change to the trie's shape
  * (a node or a group that appears) makes cached matches stale, and then only those of the topics it can affect (see
  * {@link SubscriptionIndex}). Immutable, so a cached match is shared by all publishing threads.
  */
 public final class Match {
 
-    static final Match EMPTY = new Match(new SubscriberSet[0], new SubscriberSet[0][], null);
+    /** One queue group name's members at the matching nodes: clients' ({@code local}) and other brokers'. */
+    record Group(String name, SubscriberSet[] local, SubscriberSet[] remote) { }
+
+    static final Match EMPTY = new Match(new SubscriberSet[0], new SubscriberSet[0], new Group[0], null);
 
     private final SubscriberSet[] plain;
-    private final SubscriberSet[][] groups;
+    private final SubscriberSet[] remote;
+    private final Group[] groups;
     /** The index's generations when this match was computed; null for the shared empty match. */
     final SubscriptionIndex.Stamp stamp;
 
-    Match(SubscriberSet[] plain, SubscriberSet[][] groups, SubscriptionIndex.Stamp stamp) {
+    Match(SubscriberSet[] plain, SubscriberSet[] remote, Group[] groups, SubscriptionIndex.Stamp stamp) {
         this.plain = plain;
+        this.remote = remote;
         this.groups = groups;
         this.stamp = stamp;
     }
 
-    /** Whether no subscription receives the topic now. */
+    /** Whether no client subscription and no other broker receives the topic now. */
     public boolean isEmpty() {
-        for (SubscriberSet s : plain) {
-            if (s.size() > 0) {
-                return false;
-            }
-        }
-        for (SubscriberSet[] group : groups) {
-            for (SubscriberSet s : group) {
-                if (s.size() > 0) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return !any(plain) && !any(remote) && !anyGroupMember(true);
     }
 
-    /** Plain subscriptions now; each receives every message. */
+    /** Whether no client subscription on this broker receives the topic now (other brokers' interest aside). */
+    public boolean isEmptyLocally() {
+        return !any(plain) && !anyGroupMember(false);
+    }
+
+    /** Plain client subscriptions now; each receives every message. */
     public List<Subscription> plain() {
         List<Subscription> out = new ArrayList<>();
         for (SubscriberSet s : plain) {
@@ -52,12 +51,12 @@ public final class Match {
         return out;
     }
 
-    /** Queue groups now, one list of members per group name that has any. */
+    /** Client queue groups now, one list of members per group name that has any. */
     public List<List<Subscription>> queueGroups() {
         List<List<Subscription>> out = new ArrayList<>(groups.length);
-        for (SubscriberSet[] group : groups) {
+        for (Group group : groups) {
             List<Subscription> members = new ArrayList<>();
-            for (SubscriberSet s : group) {
+            for (SubscriberSet s : group.local()) {
                 addAll(s, members);
             }
             if (!members.isEmpty()) {
@@ -71,9 +70,30 @@ public final class Match {
         return plain;
     }
 
-    /** For each group name, the sets of its members at the matching nodes. */
-    SubscriberSet[][] groupSets() {
+    SubscriberSet[] remoteSets() {
+        return remote;
+    }
+
+    Group[] groups() {
         return groups;
+    }
+
+    private boolean anyGroupMember(boolean includeRemote) {
+        for (Group g : groups) {
+            if (any(g.local()) || (includeRemote && any(g.remote()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean any(SubscriberSet[] sets) {
+        for (SubscriberSet s : sets) {
+            if (s.size() > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void addAll(SubscriberSet set, List<Subscription> out) {

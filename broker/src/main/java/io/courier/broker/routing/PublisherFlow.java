@@ -26,5 +26,13 @@ public interface PublisherFlow {
          * slow-consumer policy, not the publishers, deals with its client.
          */
         void stopPacing();
+
+        /**
+         * Whether publishers wait for this queue however long it takes (a route to another broker, whose backlog
+         * is lost if it overflows), instead of giving up after the publisher pause.
+         */
+        default boolean patient() {
+            return false;
+        }
     }
 }

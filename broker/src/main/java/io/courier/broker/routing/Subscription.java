@@ -17,6 +17,8 @@ public final class Subscription {
     private final int sid;
     private final String pattern;
     private final String queueGroup;
+    /** Whether this is another broker's interest rather than a client's subscription. */
+    private final boolean remote;
     private final AtomicLong remaining = new AtomicLong(UNLIMITED);
     /** Where this subscription stands in its {@link SubscriberSet}; written by the index's writer only. */
     int slot = -1;
@@ -26,6 +28,7 @@ public final class Subscription {
         this.sid = sid;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
+        this.remote = subscriber instanceof RemoteSubscriber;
     }
 
     public Subscriber subscriber() {
@@ -46,6 +49,11 @@ public final class Subscription {
 
     public boolean inQueueGroup() {
         return !queueGroup.isEmpty();
+    }
+
+    /** Another broker's interest in the pattern (its subscriber is a {@link RemoteSubscriber}). */
+    public boolean isRemote() {
+        return remote;
     }
 
     /** Limits the subscription to {@code max} more deliveries. */

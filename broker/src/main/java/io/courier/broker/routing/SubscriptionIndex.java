@@ -41,17 +41,31 @@ public final class SubscriptionIndex {
     private static final int SECOND_STRIPES = 4096;
     private static final GroupSet[] NO_GROUPS = new GroupSet[0];
 
-    /** The subscriptions of one queue group at one node. */
-    private record GroupSet(String name, SubscriberSet members) { }
+    /** The subscriptions of one queue group at one node: clients' here, other brokers' apart. */
+    private record GroupSet(String name, SubscriberSet members, SubscriberSet remoteMembers) {
+        boolean isEmpty() {
+            return members.size() == 0 && remoteMembers.size() == 0;
+        }
+
+        SubscriberSet setFor(Subscription s) {
+            return s.isRemote() ? remoteMembers : members;
+        }
+    }
 
     private static final class Node {
         final ConcurrentHashMap<String, Node> children = new ConcurrentHashMap<>(4);
         final SubscriberSet plain = new SubscriberSet();
+        /** Other brokers' interest in this pattern, kept apart so that local delivery never looks at it. */
+        final SubscriberSet remote = new SubscriberSet();
         /** Copy-on-write: few group names per node. */
         volatile GroupSet[] groups = NO_GROUPS;
 
         boolean isEmpty() {
-            return plain.size() == 0 && groups.length == 0 && children.isEmpty();
+            return plain.size() == 0 && remote.size() == 0 && groups.length == 0 && children.isEmpty();
+        }
+
+        SubscriberSet plainFor(Subscription s) {
+            return s.isRemote() ? remote : plain;
         }
 
         GroupSet group(String name) {
@@ -124,20 +138,20 @@ public final class SubscriptionIndex {
         if (subscription.inQueueGroup()) {
             GroupSet group = node.group(subscription.queueGroup());
             if (group == null) {
-                group = new GroupSet(subscription.queueGroup(), new SubscriberSet());
+                group = new GroupSet(subscription.queueGroup(), new SubscriberSet(), new SubscriberSet());
                 GroupSet[] old = node.groups;
                 GroupSet[] grown = Arrays.copyOf(old, old.length + 1);
                 grown[old.length] = group;
-                group.members().add(subscription);
+                group.setFor(subscription).add(subscription);
                 node.groups = grown;
                 if (reshapedFrom < 0) {
                     reshapedFrom = tokens.length - 1;
                 }
             } else {
-                group.members().add(subscription);
+                group.setFor(subscription).add(subscription);
             }
         } else {
-            node.plain.add(subscription);
+            node.plainFor(subscription).add(subscription);
         }
         count++;
         if (reshapedFrom >= 0) {
@@ -155,13 +169,13 @@ public final class SubscriptionIndex {
         Node node = path[tokens.length];
         if (subscription.inQueueGroup()) {
             GroupSet group = node.group(subscription.queueGroup());
-            if (group == null || !group.members().remove(subscription)) {
+            if (group == null || !group.setFor(subscription).remove(subscription)) {
                 return false;
             }
-            if (group.members().size() == 0) {
+            if (group.isEmpty()) {
                 node.groups = Arrays.stream(node.groups).filter(g -> g != group).toArray(GroupSet[]::new);
             }
-        } else if (!node.plain.remove(subscription)) {
+        } else if (!node.plainFor(subscription).remove(subscription)) {
             return false;
         }
         prune(tokens, path);
@@ -186,11 +200,11 @@ public final class SubscriptionIndex {
                 continue;
             }
             Node node = path[tokens.length];
-            removed += node.plain.removeAll(e.getValue());
+            removed += node.plain.removeAll(e.getValue()) + node.remote.removeAll(e.getValue());
             for (GroupSet group : node.groups) {
-                removed += group.members().removeAll(e.getValue());
+                removed += group.members().removeAll(e.getValue()) + group.remoteMembers().removeAll(e.getValue());
             }
-            node.groups = Arrays.stream(node.groups).filter(g -> g.members().size() > 0).toArray(GroupSet[]::new);
+            node.groups = Arrays.stream(node.groups).filter(g -> !g.isEmpty()).toArray(GroupSet[]::new);
             prune(tokens, path);
         }
         count -= removed;
@@ -248,24 +262,30 @@ public final class SubscriptionIndex {
 
     private static Match matchOf(List<Node> nodes, Stamp stamp) {
         List<SubscriberSet> plain = new ArrayList<>(nodes.size());
-        Map<String, List<SubscriberSet>> groups = null;
+        List<SubscriberSet> remote = new ArrayList<>(nodes.size());
+        Map<String, List<GroupSet>> groups = null;
         for (Node node : nodes) {
             plain.add(node.plain);
+            remote.add(node.remote);
             for (GroupSet g : node.groups) {
                 if (groups == null) {
                     groups = new LinkedHashMap<>();
                 }
-                groups.computeIfAbsent(g.name(), name -> new ArrayList<>()).add(g.members());
+                groups.computeIfAbsent(g.name(), name -> new ArrayList<>()).add(g);
             }
         }
-        SubscriberSet[][] groupArray = new SubscriberSet[groups == null ? 0 : groups.size()][];
+        Match.Group[] groupArray = new Match.Group[groups == null ? 0 : groups.size()];
         if (groups != null) {
             int i = 0;
-            for (List<SubscriberSet> sets : groups.values()) {
-                groupArray[i++] = sets.toArray(new SubscriberSet[0]);
+            for (Map.Entry<String, List<GroupSet>> e : groups.entrySet()) {
+                List<GroupSet> sets = e.getValue();
+                groupArray[i++] = new Match.Group(e.getKey(),
+                        sets.stream().map(GroupSet::members).toArray(SubscriberSet[]::new),
+                        sets.stream().map(GroupSet::remoteMembers).toArray(SubscriberSet[]::new));
             }
         }
-        return new Match(plain.toArray(new SubscriberSet[0]), groupArray, stamp);
+        return new Match(plain.toArray(new SubscriberSet[0]), remote.toArray(new SubscriberSet[0]), groupArray,
+                stamp);
     }
 
     /** Every node whose pattern matches {@code tokens} from {@code depth} on, empty ones included. */

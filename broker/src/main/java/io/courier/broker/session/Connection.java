@@ -36,7 +36,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
 
     /** What a connection actor understands. */
     public sealed interface Command permits Tick, Connected, Closing, CloseTimedOut, StreamStopped, Quiesced,
-            Failed, Drain, FinishDrain, Cut, Evict { }
+            Failed, Drain, FinishDrain, Cut, Evict, Servers { }
 
     /** A timer or a report that the session acts on. */
     record Tick(Session.Event event) implements Command { }
@@ -64,6 +64,9 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
 
     /** Still in the handshake while newer connections need the room: close. */
     public enum Evict implements Command { INSTANCE }
+
+    /** The servers clients may reconnect to changed. */
+    public record Servers(List<String> servers) implements Command { }
 
     /** The link's handling threw; the link is closed and the failure is reported by the supervisor. */
     static final class SessionFailed extends RuntimeException {
@@ -107,7 +110,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         this.settings = settings;
         this.supervisor = supervisor;
         ActorRef<Command> self = context.getSelf();
-        this.outbox = new Outbox(Outbox.Limits.of(settings), stats, capacity.queued(),
+        this.outbox = new Outbox(Outbox.Limits.of(settings), stats, capacity.queued(), capacity.draining(),
                 reason -> self.tell(new Tick(new Session.SlowConsumer(reason))));
         Session.Owner owner = new Session.Owner() {
             @Override
@@ -133,7 +136,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, servers, outbox, owner,
                 capacity);
         Sink<ByteString, Consumer<Session.Event>> inbound =
-                Sink.fromGraph(new SessionSink(logic, stats, settings.publisherPause(),
+                Sink.fromGraph(new SessionSink<>(logic, stats, settings.publisherPause(),
                         failure -> self.tell(new StreamStopped(failure))));
         Source<ByteString, NotUsed> outbound = Source.fromGraph(new OutboxSource(outbox, MAX_WRITE_BATCH));
         this.session = incoming.handleWith(Flow.fromSinkAndSourceCoupledMat(inbound, outbound, Keep.left()),
@@ -197,6 +200,10 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                 .onMessageEquals(Cut.INSTANCE, () -> {
                     outbox.abort(new IllegalStateException("cut at the shutdown deadline"));
                     return stopped();
+                })
+                .onMessage(Servers.class, servers -> {
+                    session.accept(new Session.ServersChanged(servers.servers()));
+                    return this;
                 })
                 .onMessageEquals(Evict.INSTANCE, () -> {
                     session.accept(Session.Evicted.INSTANCE);

@@ -52,7 +52,10 @@ import java.util.function.Supplier;
  */
 public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSupervisor.Command> {
 
-    public sealed interface Command permits Accept, Established, Quiesced, Drain, FinishAll, CutAll { }
+    public sealed interface Command permits Accept, Established, Quiesced, Drain, FinishAll, CutAll, ServersChanged { }
+
+    /** The servers clients may reconnect to changed (the cluster's membership): tell every client that can hear it. */
+    public enum ServersChanged implements Command { INSTANCE }
 
     /** A TCP connection was accepted; its flow must be materialised promptly. */
     public record Accept(Tcp.IncomingConnection incoming) implements Command { }
@@ -129,6 +132,15 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                     return this;
                 })
                 .onMessage(Drain.class, this::onDrain)
+                .onMessageEquals(ServersChanged.INSTANCE, () -> {
+                    if (draining) {
+                        // This broker is leaving: the cluster shrinking around it is not news for its clients.
+                        return this;
+                    }
+                    Connection.Servers now = new Connection.Servers(servers.get());
+                    getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(now));
+                    return this;
+                })
                 .onMessageEquals(FinishAll.INSTANCE, () -> {
                     finishAll();
                     return this;
@@ -170,6 +182,8 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
             evictOldest(null);
         }
         long id = nextId++;
+        // Counted before the child runs: it may answer CONNECT before this handler has finished.
+        stats.connectionOpened();
         // Pekko's own supervisor log is off: ChildFailed below counts and logs the failure, once.
         ActorRef<Connection.Command> child = getContext().spawn(
                 Behaviors.supervise(Connection.create(accept.incoming(), id, settings, stats, router, capacity,
@@ -182,7 +196,6 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         handshaking.put(id, new Handshaking(child, address));
         handshakingPerAddress.merge(address, 1, Integer::sum);
         children++;
-        stats.connectionOpened();
         return this;
     }
 
@@ -216,6 +229,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
             return answerDrainWaitersIfEmpty();
         }
         draining = true;
+        capacity.draining().set(true);
         drainStart = System.nanoTime();
         messagesOutAtDrain = stats.messagesOut();
         linksAtDrain = children;

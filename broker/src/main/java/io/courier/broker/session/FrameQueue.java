@@ -1,7 +1,6 @@
 package io.courier.broker.session;
 
 import io.courier.protocol.FrameCodec;
-import io.courier.protocol.FrameType;
 import org.apache.pekko.util.ByteString;
 
 import java.nio.ByteBuffer;
@@ -9,13 +8,14 @@ import java.util.Arrays;
 
 /**
  * Frames waiting to be written, in order, in reusable arrays: a MSG is a slot holding the subscription's sid and the
- * shared PUB body (no record or queue node per message), a control frame a slot holding the encoded frame. Not
+ * shared PUB body (no record or queue node per message), a control frame a slot holding the encoded frame, a
+ * publish forwarded on a route a slot holding its groups and the shared body. Not
  * thread-safe: the {@link Outbox} fills one under its lock while its source writes out another, then swaps them.
  */
 final class FrameQueue {
 
     /** Bytes of a MSG frame in front of the PUB body: length, type, sid. */
-    static final int MSG_HEAD = FrameCodec.HEADER_BYTES + 4;
+    static final int MSG_HEAD = FrameCodec.messageSize(0);
 
     private static final int INITIAL_CAPACITY = 16;
     /**
@@ -26,6 +26,9 @@ final class FrameQueue {
 
     /** An encoded control frame (CONNECTED, PONG, ERR), written as it is. */
     private record Control(ByteString frame) { }
+
+    /** A publish forwarded to another broker: the ROUTE_PUB groups field and the shared PUB body. */
+    private record Routed(byte[] groups, ByteString body) { }
 
     private Object[] frames;
     private int[] sids;
@@ -43,6 +46,14 @@ final class FrameQueue {
 
     void addControl(ByteString frame) {
         add(0, new Control(frame));
+    }
+
+    static int routedSize(byte[] groups, ByteString body) {
+        return FrameCodec.routeSize(groups, body.size());
+    }
+
+    void addRouted(byte[] groups, ByteString body) {
+        add(0, new Routed(groups, body));
     }
 
     /** Whether every frame added has been written out. */
@@ -78,11 +89,13 @@ final class FrameQueue {
             Object frame = frames[head];
             if (frame instanceof Control c) {
                 c.frame().copyToBuffer(target);
+            } else if (frame instanceof Routed r) {
+                FrameCodec.putRouteHead(target, r.groups(), r.body().size());
+                r.body().copyToBuffer(target);
+                messages++;
             } else {
                 ByteString body = (ByteString) frame;
-                target.putInt(1 + 4 + body.size());
-                target.put((byte) FrameType.MSG.code());
-                target.putInt(sids[head]);
+                FrameCodec.putMessageHead(target, sids[head], body.size());
                 body.copyToBuffer(target);
                 messages++;
             }
@@ -117,7 +130,10 @@ final class FrameQueue {
 
     private int sizeOf(int slot) {
         Object frame = frames[slot];
-        return frame instanceof Control c ? c.frame().size() : messageSize((ByteString) frame);
+        if (frame instanceof Control c) {
+            return c.frame().size();
+        }
+        return frame instanceof Routed r ? routedSize(r.groups(), r.body()) : messageSize((ByteString) frame);
     }
 
     private void add(int sid, Object frame) {

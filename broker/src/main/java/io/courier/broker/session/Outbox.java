@@ -55,11 +55,25 @@ final class Outbox implements PublisherFlow.Drain {
     /** A queue holding less than this is never refused by the broker-wide budget: only backlogs are. */
     static final long BACKLOG_FLOOR = 1024 * 1024;
 
-    /** The per-connection limits, from the broker's settings. */
-    record Limits(long maxPending, SlowConsumerPolicy policy, boolean pacePublishers, long maxPacingNanos) {
+    /**
+     * The per-connection limits, from the broker's settings. A {@code patient} outbox (a route to another broker)
+     * is waited for by its publishers for as long as it takes: its link is cut when the other broker is unreachable,
+     * not by a publisher running out of patience.
+     */
+    record Limits(long maxPending, SlowConsumerPolicy policy, boolean pacePublishers, long maxPacingNanos,
+                  boolean patient) {
+        Limits(long maxPending, SlowConsumerPolicy policy, boolean pacePublishers, long maxPacingNanos) {
+            this(maxPending, policy, pacePublishers, maxPacingNanos, false);
+        }
+
         static Limits of(BrokerSettings settings) {
             return new Limits(settings.maxPendingBytes(), settings.slowConsumerPolicy(),
                     !settings.publisherPause().isZero(), settings.maxPacing().toNanos());
+        }
+
+        /** A route to another broker: paced, waited for patiently; what still does not fit is dropped and counted. */
+        static Limits route(long maxPending) {
+            return new Limits(maxPending, SlowConsumerPolicy.DROP, true, 0, true);
         }
     }
 
@@ -76,8 +90,7 @@ final class Outbox implements PublisherFlow.Drain {
     record Abort(Throwable reason) implements Signal { }
 
     private final Limits limits;
-    /** The byte limit: {@code max-pending}, raised by {@link #DRAIN_ALLOWANCE} while draining. */
-    private volatile long maxPending;
+    private final AtomicBoolean draining;
     private final long highWater;
     private final long lowWater;
     private final long controlLimit;
@@ -144,9 +157,10 @@ final class Outbox implements PublisherFlow.Drain {
     private long lastPush;
     private boolean moreAfterPush;
 
-    Outbox(Limits limits, BrokerStats stats, Budget budget, SlowListener listener) {
+    /** @param draining set broker-wide once the broker drains: the limit then grows by {@link #DRAIN_ALLOWANCE} */
+    Outbox(Limits limits, BrokerStats stats, Budget budget, AtomicBoolean draining, SlowListener listener) {
         this.limits = limits;
-        this.maxPending = limits.maxPending();
+        this.draining = draining;
         this.highWater = limits.maxPending() / 2;
         this.lowWater = limits.maxPending() / 4;
         this.controlLimit = limits.maxPending() + limits.maxPending() / 4;
@@ -158,10 +172,18 @@ final class Outbox implements PublisherFlow.Drain {
 
     /** Queues a MSG under the byte limits and the slow-consumer policy; tells {@code flow} when it fills up. */
     boolean offerMessage(int sid, ByteString body, PublisherFlow flow) {
+        return offer(sid, body, null, FrameQueue.messageSize(body), flow);
+    }
+
+    /** Queues a publish forwarded to another broker (a route's outbox), as {@link #offerMessage} queues a MSG. */
+    boolean offerRouted(byte[] groups, ByteString body, PublisherFlow flow) {
+        return offer(0, body, groups, FrameQueue.routedSize(groups, body), flow);
+    }
+
+    private boolean offer(int sid, ByteString body, byte[] routeGroups, int size, PublisherFlow flow) {
         if (cutSignalled.get() || completing) {
             return false;
         }
-        int size = FrameQueue.messageSize(body);
         String refused = null;
         boolean wake = false;
         boolean congested = false;
@@ -170,6 +192,7 @@ final class Outbox implements PublisherFlow.Drain {
                 return false;
             }
             long pending = offered - written + size;
+            long maxPending = draining.get() ? limits.maxPending() + DRAIN_ALLOWANCE : limits.maxPending();
             if (pending > maxPending) {
                 refused = "its outbound queue exceeded " + maxPending + " bytes";
             } else if (!reserve(pending, false)) {
@@ -177,7 +200,11 @@ final class Outbox implements PublisherFlow.Drain {
                         + " bytes) is used up and this connection holds " + (pending - size) + " of them";
             } else {
                 offered += size;
-                adding.addMessage(sid, body);
+                if (routeGroups == null) {
+                    adding.addMessage(sid, body);
+                } else {
+                    adding.addRouted(routeGroups, body);
+                }
                 wake = takeWaiting();
                 congested = pacing && pending > highWater;
             }
@@ -270,6 +297,11 @@ final class Outbox implements PublisherFlow.Drain {
     }
 
     @Override
+    public boolean patient() {
+        return limits.patient();
+    }
+
+    @Override
     public void stopPacing() {
         synchronized (lock) {
             if (pacing) {
@@ -278,11 +310,6 @@ final class Outbox implements PublisherFlow.Drain {
             }
             watchDrain = true;
         }
-    }
-
-    /** The broker is draining: take what publishers had in flight, up to {@link #DRAIN_ALLOWANCE} past the limit. */
-    void draining() {
-        maxPending = limits.maxPending() + DRAIN_ALLOWANCE;
     }
 
     /** Messages dropped since the last call (drop policy). */

@@ -1,10 +1,9 @@
 package io.courier.broker.session;
 
+import io.courier.protocol.Delivery;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.Topic;
 import org.apache.pekko.util.ByteString;
-
-import java.nio.charset.StandardCharsets;
 
 /**
  * A received PUB frame read in place: where its topic, reply topic and payload lie in the received bytes. The broker
@@ -12,90 +11,62 @@ import java.nio.charset.StandardCharsets;
  * {@link io.courier.protocol.Publish}: building one would copy the payload and decode every string of every
  * message. One instance per session, reused for each PUB (the session is only used by one thread at a time).
  *
- * <p>The layout checks are exactly those of {@link FrameCodec#decodeFrame}; when they fail the session asks
- * {@code FrameCodec} for the error, so the codec stays the one place that words it.
+ * <p>The fields are found by {@link Delivery}, the protocol's one parser of the delivery layout, with exactly the
+ * checks of {@link FrameCodec#decodeFrame}; when they fail the session asks {@code FrameCodec} for the error, so the
+ * codec stays the one place that words it.
  */
 final class PublishFrame {
 
+    private final Delivery delivery = new Delivery();
     private byte[] data;
     private int bodyOffset;
     private int bodyEnd;
-    private int topicOffset;
-    private int topicLength;
-    private int replyOffset;
-    private int replyLength;
-    private int payloadLength;
 
     /**
      * Reads the PUB frame {@code data[offset, offset + length)} (type byte, then body). Returns false when its
      * fields do not fill the body exactly (a malformed frame); the accessors are then meaningless.
      */
     boolean read(byte[] data, int offset, int length) {
+        return readDelivery(data, offset + 1, offset + length);
+    }
+
+    /** Reads a delivery that fills {@code data[from, to)} (a ROUTE_PUB's, after its groups); as {@link #read}. */
+    boolean readDelivery(byte[] data, int from, int to) {
         this.data = data;
-        bodyOffset = offset + 1;
-        bodyEnd = offset + length;
-        int at = bodyOffset;
-        topicOffset = at + 2;
-        topicLength = stringLength(at);
-        if (topicLength < 0) {
-            return false;
-        }
-        at = topicOffset + topicLength;
-        replyOffset = at + 2;
-        replyLength = stringLength(at);
-        if (replyLength < 0) {
-            return false;
-        }
-        at = replyOffset + replyLength;
-        if (bodyEnd - at < 2) {
-            return false;
-        }
-        int headers = u16(at);
-        at += 2;
-        for (int i = 0; i < 2 * headers; i++) {
-            int len = stringLength(at);
-            if (len < 0) {
-                return false;
-            }
-            at += 2 + len;
-        }
-        if (bodyEnd - at < 4) {
-            return false;
-        }
-        payloadLength = (u16(at) << 16) | u16(at + 2);
-        at += 4;
-        return payloadLength >= 0 && payloadLength == bodyEnd - at;
+        bodyOffset = from;
+        bodyEnd = to;
+        return delivery.read(data, bodyOffset, bodyEnd) == Delivery.Layout.OK;
     }
 
     int payloadLength() {
-        return payloadLength;
+        return delivery.payloadLength();
     }
 
     int topicOffset() {
-        return topicOffset;
+        return delivery.topicOffset();
     }
 
     int topicLength() {
-        return topicLength;
+        return delivery.topicLength();
     }
 
     /** The topic, decoded as {@code FrameCodec} would (invalid UTF-8 becomes U+FFFD). */
     String topic() {
-        return decode(topicOffset, topicLength);
+        return delivery.topic();
     }
 
     boolean hasReplyTo() {
-        return replyLength > 0;
+        return delivery.hasReplyTo();
     }
 
     /** The reply topic, decoded as {@code FrameCodec} would; empty when none. */
     String replyTo() {
-        return decode(replyOffset, replyLength);
+        return delivery.replyTo();
     }
 
     /** Whether the reply topic is certainly valid without decoding it ({@link Topic#isPlainAsciiTopic}). */
     boolean replyToIsPlainValidTopic() {
-        return Topic.isPlainAsciiTopic(data, replyOffset, replyLength);
+        return Topic.isPlainAsciiTopic(data, delivery.replyOffset(), delivery.replyLength());
     }
 
     /**
@@ -121,22 +92,5 @@ final class PublishFrame {
         byte[] copy = new byte[length];
         System.arraycopy(data, bodyOffset, copy, 0, length);
         return ByteString.fromArrayUnsafe(copy);
-    }
-
-    /** Length of the {@code str} field at {@code at} when its bytes fit in the body, else -1. */
-    private int stringLength(int at) {
-        if (bodyEnd - at < 2) {
-            return -1;
-        }
-        int len = u16(at);
-        return len <= bodyEnd - at - 2 ? len : -1;
-    }
-
-    private int u16(int at) {
-        return ((data[at] & 0xFF) << 8) | (data[at + 1] & 0xFF);
-    }
-
-    private String decode(int offset, int length) {
-        return length == 0 ? "" : new String(data, offset, length, StandardCharsets.UTF_8);
     }
 }

@@ -17,11 +17,11 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Benchmark support, not part of the broker: the broker's real session classes (package-private) wired together
- * without sockets or a materializer, so a JMH benchmark can push PUB frames through the inbound path
- * ({@link FrameSplitter}, decode, validation, {@link Router}, {@link Outbox}) and drain the subscribers' outboxes
- * the way {@link OutboxSource} writes a batch. It lives in the bench module under the broker's package name so the
- * broker keeps its classes package-private.
+ * The broker's public seam for micro-benchmarks (bench's JMH {@code RoutingBenchmark}): the real session classes,
+ * which stay package-private, wired together without sockets or a materializer, so a benchmark can push PUB frames
+ * through the inbound path ({@link FrameSplitter}, decode, validation, {@link Router}, {@link Outbox}) and drain the
+ * subscribers' outboxes the way {@link OutboxSource} writes a batch. Settings are the defaults of
+ * {@code reference.conf}. Not for applications: it has no transport, and one thread must drive it.
  */
 public final class RoutingRig {
 
@@ -55,11 +55,11 @@ public final class RoutingRig {
         Capacity capacity = Capacity.of(settings);
         Outbox.Limits limits = Outbox.Limits.of(settings);
         publisher = session(0, settings, stats, router, capacity,
-                new Outbox(limits, stats, capacity.queued(), reason -> { }));
+                new Outbox(limits, stats, capacity.queued(), capacity.draining(), reason -> { }));
         publisher.onBytes(frame(new Connect(1, "pub", "bench", "", "", 0, false)));
         subscriberOutboxes = new Outbox[subscribers];
         for (int i = 0; i < subscribers; i++) {
-            Outbox outbox = new Outbox(limits, stats, capacity.queued(), reason -> { });
+            Outbox outbox = new Outbox(limits, stats, capacity.queued(), capacity.draining(), reason -> { });
             Session s = session(i + 1, settings, stats, router, capacity, outbox);
             s.onBytes(frame(new Connect(1, "sub" + i, "bench", "", "", 0, false)));
             s.onBytes(frame(new Subscribe(1, pattern, "")));

@@ -15,6 +15,7 @@ import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
+import io.courier.protocol.Info;
 import io.courier.protocol.Ping;
 import io.courier.protocol.Pong;
 import io.courier.protocol.Subscribe;
@@ -27,9 +28,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,13 +42,13 @@ import java.util.function.Consumer;
  * Everything else that concerns the link (timers, shutdown, overflow, expiring subscriptions, a failure while
  * delivering to it) arrives as an {@link Event} through the stage's callback.
  */
-final class Session implements Subscriber {
+final class Session implements Subscriber, Intake<Session.Event> {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
 
     /** Something that happened outside the byte stream and that the session must act on. */
     sealed interface Event permits HeartbeatTick, FrameCheck, ConnectTimedOut, ReportDropped, SlowConsumer,
-            SubscriptionExpired, Drain, FinishDrain, Evicted, DeliveryFailed { }
+            SubscriptionExpired, Drain, FinishDrain, Evicted, DeliveryFailed, ServersChanged { }
 
     enum HeartbeatTick implements Event { INSTANCE }
 
@@ -76,6 +75,9 @@ final class Session implements Subscriber {
 
     /** Delivering to this link threw on a publisher's thread. */
     record DeliveryFailed(Throwable cause) implements Event { }
+
+    /** The servers a client may reconnect to changed (a broker joined or left the cluster). */
+    record ServersChanged(List<String> servers) implements Event { }
 
     /** What the session tells its Connection actor. */
     interface Owner {
@@ -111,19 +113,13 @@ final class Session implements Subscriber {
     private final PublishFrame publish = new PublishFrame();
     private final TopicCache topics = new TopicCache();
     private final Map<Integer, Subscription> subscriptions = new HashMap<>();
-    /** Subscriber queues that passed their high-water mark while this session's PUBs were routed; see {@link #congestion}. */
-    private final Set<PublisherFlow.Drain> congested = Collections.newSetFromMap(new IdentityHashMap<>());
-    private PublisherFlow.Drain lastCongested;
-    private final PublisherFlow flow = queue -> {
-        if (queue != lastCongested) {
-            congested.add(queue);
-            lastCongested = queue;
-        }
-    };
+    private final Congestion flow = new Congestion();
     private final AtomicBoolean failed = new AtomicBoolean();
     private volatile Consumer<Event> events = e -> { };
 
     private State state = State.AWAITING_CONNECT;
+    /** The protocol version agreed in the handshake. */
+    private int version;
     private boolean holdsConnectionSlot;
     private boolean noEcho;
     private boolean heardSinceTick;
@@ -154,13 +150,15 @@ final class Session implements Subscriber {
     }
 
     /** Wires the stage's callback, through which events reach this session on the stage's thread. */
-    void attach(Consumer<Event> events) {
+    @Override
+    public void attach(Consumer<Event> events) {
         this.events = events;
     }
 
     // ------------------------------------------------------------------ inbound (stage thread)
 
-    void onBytes(ByteString bytes) {
+    @Override
+    public void onBytes(ByteString bytes) {
         if (state == State.CLOSING) {
             return;
         }
@@ -179,7 +177,8 @@ final class Session implements Subscriber {
         }
     }
 
-    void onEvent(Event event) {
+    @Override
+    public void onEvent(Event event) {
         if (event instanceof HeartbeatTick) {
             onHeartbeatTick();
         } else if (event instanceof FrameCheck) {
@@ -226,6 +225,10 @@ final class Session implements Subscriber {
                 close(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections are waiting to finish their handshake; "
                         + "this one waited longest without sending CONNECT");
             }
+        } else if (event instanceof ServersChanged changed) {
+            if (isRouting() && version >= 2) {
+                control(new Info(changed.servers()));
+            }
         } else if (event instanceof DeliveryFailed) {
             if (state != State.CLOSING) {
                 cut(ErrorCode.INTERNAL_ERROR, "the broker failed while delivering to this connection");
@@ -234,18 +237,20 @@ final class Session implements Subscriber {
     }
 
     /** Whether the broker is stopping and this link is being drained: the stage then stops pacing its reads. */
-    boolean isDraining() {
+    @Override
+    public boolean isDraining() {
         return state == State.DRAINING;
     }
 
     /** Subscriber queues this session's last PUBs filled past their high-water mark; the stage clears it. */
-    Set<PublisherFlow.Drain> congestion() {
-        lastCongested = null;
-        return congested;
+    @Override
+    public Set<PublisherFlow.Drain> congestion() {
+        return flow.take();
     }
 
     /** The link is gone: nothing may be routed to it any more, and what it held goes back to the budgets. */
-    void release() {
+    @Override
+    public void release() {
         router.unsubscribeAll(subscriptions.values());
         subscriptions.clear();
         splitter.release();
@@ -289,8 +294,10 @@ final class Session implements Subscriber {
             case PING -> onPing();
             case PONG -> onPong();
             case CONNECT -> protocolError(ErrorCode.PROTOCOL_VIOLATION, "CONNECT sent twice");
-            case CONNECTED, MSG -> protocolError(ErrorCode.PROTOCOL_VIOLATION,
+            case CONNECTED, MSG, INFO -> protocolError(ErrorCode.PROTOCOL_VIOLATION,
                     f.type() + " is sent by brokers only");
+            case ROUTE_HELLO, ROUTE_PUB -> protocolError(ErrorCode.PROTOCOL_VIOLATION,
+                    f.type() + " is sent between the brokers of a cluster only, on their route links");
             case ERR -> log.debug("client {} sent {}", clientName, f);
             case PUB -> throw new IllegalStateException("a PUB after CONNECT is handled by onPublish");
         }
@@ -298,9 +305,10 @@ final class Session implements Subscriber {
     }
 
     private void onConnect(Connect c) {
-        if (c.version() < 1) {
+        if (c.version() < FrameCodec.MIN_VERSION) {
             protocolError(ErrorCode.UNSUPPORTED_VERSION, "protocol version " + c.version()
-                    + " is not supported; this broker speaks version " + FrameCodec.VERSION);
+                    + " is not supported; this broker speaks versions " + FrameCodec.MIN_VERSION + " to "
+                    + FrameCodec.VERSION);
             return;
         }
         if (!capacity.connections().tryCharge(1)) {
@@ -318,7 +326,8 @@ final class Session implements Subscriber {
         splitter.maxFrame(settings.maxFrame());
         Duration heartbeat = settings.heartbeatFor(c.heartbeatMillis());
         owner.connected(heartbeat);
-        control(new Connected(Math.min(c.version(), FrameCodec.VERSION), settings.serverId(), Version.CURRENT,
+        version = Math.min(c.version(), FrameCodec.VERSION);
+        control(new Connected(version, settings.serverId(), Version.CURRENT,
                 settings.maxPayload(), (int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), servers));
     }
 
@@ -450,9 +459,10 @@ final class Session implements Subscriber {
         ping();
     }
 
+    /** A heartbeat PING goes ahead of any backlog: a client busy reading what was queued for it is alive. */
     private void ping() {
         pingsSent++;
-        control(Ping.INSTANCE);
+        outbox.offerUrgent(PING);
     }
 
     private void checkUnfinishedFrame() {
@@ -484,7 +494,6 @@ final class Session implements Subscriber {
             close(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
         } else if (state == State.CONNECTED) {
             state = State.DRAINING;
-            outbox.draining();
             pingsSent++;
             drainPong = pingsSent;
             outbox.offerUrgent(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(ErrorCode.SERVER_SHUTDOWN,

@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  * <p>A failure of the session's own code fails the stage (and so the link); {@link Failures#containable} decides
  * which failures are the link's alone. The others (out of memory) propagate and stop the process.
  */
-final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShape<ByteString>, Consumer<Session.Event>> {
+final class SessionSink<E> extends AbstractGraphStageWithMaterializedValue<SinkShape<ByteString>, Consumer<E>> {
 
     /** Told once when the stage has stopped; {@code failure} is set only when the session's code threw. */
     interface Stopped {
@@ -46,14 +46,14 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
 
     private static final String PAUSE_TIMER = "publisher-pause";
 
-    private final Session session;
+    private final Intake<E> session;
     private final BrokerStats stats;
     private final Duration maxPause;
     private final Stopped stopped;
     private final Inlet<ByteString> in = Inlet.create("SessionSink.in");
     private final SinkShape<ByteString> shape = SinkShape.of(in);
 
-    SessionSink(Session session, BrokerStats stats, Duration maxPause, Stopped stopped) {
+    SessionSink(Intake<E> session, BrokerStats stats, Duration maxPause, Stopped stopped) {
         this.session = session;
         this.stats = stats;
         this.maxPause = maxPause;
@@ -66,13 +66,13 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
     }
 
     @Override
-    public Pair<GraphStageLogic, Consumer<Session.Event>> createLogicAndMaterializedValuePair(Attributes attributes) {
+    public Pair<GraphStageLogic, Consumer<E>> createLogicAndMaterializedValuePair(Attributes attributes) {
         Logic logic = new Logic();
         return Pair.create(logic, logic.events::invoke);
     }
 
     private final class Logic extends TimerGraphStageLogic {
-        private final AsyncCallback<Session.Event> events = createAsyncCallback(this::onEvent);
+        private final AsyncCallback<E> events = createAsyncCallback(this::onEvent);
         private final AsyncCallback<PublisherFlow.Drain> drained = createAsyncCallback(this::onDrained);
         /** The subscriber queues this publisher waits for; empty while reading. */
         private final Set<PublisherFlow.Drain> waitingFor = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -141,12 +141,23 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
 
         @Override
         public void onTimer(Object key) {
-            if (!waitingFor.isEmpty()) {
-                waitingFor.forEach(PublisherFlow.Drain::stopPacing);
-                waitingFor.clear();
-                stats.publisherPauseTimedOut();
+            if (waitingFor.isEmpty()) {
+                return;
+            }
+            // Routes to other brokers are waited for patiently (their link is cut if the broker is unreachable).
+            waitingFor.removeIf(queue -> {
+                if (queue.patient()) {
+                    return false;
+                }
+                queue.stopPacing();
+                return true;
+            });
+            stats.publisherPauseTimedOut();
+            if (waitingFor.isEmpty()) {
                 noPauseUntil = System.nanoTime() + maxPause.toNanos();
                 resumeReading();
+            } else {
+                scheduleOnce(PAUSE_TIMER, maxPause);
             }
         }
 
@@ -156,7 +167,7 @@ final class SessionSink extends AbstractGraphStageWithMaterializedValue<SinkShap
             }
         }
 
-        private void onEvent(Session.Event event) {
+        private void onEvent(E event) {
             try {
                 session.onEvent(event);
             } catch (RuntimeException | Error e) {

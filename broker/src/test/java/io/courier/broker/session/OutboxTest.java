@@ -40,7 +40,7 @@ class OutboxTest {
     }
 
     private Outbox outbox(Outbox.Limits limits, Budget budget) {
-        Outbox outbox = new Outbox(limits, new BrokerStats(), budget, reason -> {
+        Outbox outbox = new Outbox(limits, new BrokerStats(), budget, new AtomicBoolean(), reason -> {
             overflows.incrementAndGet();
             slowReasons.add(reason);
         });
@@ -303,7 +303,7 @@ class OutboxTest {
     void aCutDiscardsTheBacklogAndWritesItsErrNextThenEnds() {
         BrokerStats stats = new BrokerStats();
         Outbox outbox = new Outbox(new Outbox.Limits(1 << 20, SlowConsumerPolicy.DISCONNECT, false, 0), stats,
-                unlimited(), reason -> { });
+                unlimited(), new AtomicBoolean(), reason -> { });
         outbox.attach(signals::add);
         ByteString body = ByteString.fromArrayUnsafe(new byte[91]);   // 100 bytes as a MSG
         for (int i = 0; i < 50; i++) {
@@ -397,18 +397,18 @@ class OutboxTest {
             slow.offerMessage(i, body, PublisherFlow.NONE);
             busyBroker.offerMessage(i, body, PublisherFlow.NONE);
         }
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(400);
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
         while (System.nanoTime() < end) {
             // The slow reader: the socket stage takes its time before asking for more.
             slow.writeBatch(ByteBuffer.allocate(slow.nextBatch(2000)));
-            Thread.sleep(2);
+            Thread.sleep(4);
             slow.demand();
             slow.offerMessage(1, body, PublisherFlow.NONE);
             slow.offerMessage(2, body, PublisherFlow.NONE);
             // The busy broker: the socket takes each batch at once; the time goes elsewhere.
             busyBroker.writeBatch(ByteBuffer.allocate(busyBroker.nextBatch(2000)));
             busyBroker.demand();
-            Thread.sleep(2);
+            Thread.sleep(1);
             busyBroker.offerMessage(1, body, PublisherFlow.NONE);
             busyBroker.offerMessage(2, body, PublisherFlow.NONE);
         }

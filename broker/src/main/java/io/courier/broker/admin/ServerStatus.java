@@ -1,0 +1,14 @@
+package io.courier.broker.admin;
+
+/**
+ * {@code /api/server}: who this broker is and what it carries now. Counters count since start.
+ *
+ * @param clientAddress   where clients connect (host:port)
+ * @param uptimeSeconds   seconds since the broker started
+ * @param clients         client connections open now
+ * @param subscriptions   subscriptions routed to, local clients' and (in a cluster) other brokers' entries
+ * @param cluster         whether this broker is a cluster node
+ */
+public record ServerStatus(String serverId, String version, String clientAddress, long uptimeSeconds, long clients,
+                           long accepted, int subscriptions, long messagesIn, long messagesOut, long slowConsumers,
+                           long dropped, boolean cluster, long routedIn, long routedOut, long routeDrops) { }

@@ -1,0 +1,520 @@
+package io.courier.broker.cluster;
+
+import io.courier.broker.BrokerSettings;
+import io.courier.broker.BrokerStats;
+import io.courier.broker.routing.InterestCounts;
+import io.courier.broker.routing.RemoteSubscriber;
+import io.courier.broker.routing.Router;
+import io.courier.broker.routing.Subscription;
+import io.courier.broker.session.Capacity;
+import io.courier.broker.session.RouteLink;
+import io.courier.protocol.RouteHello;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
+
+/**
+ * This broker's part in a cluster: it finds the other brokers (one Receptionist key for the whole cluster, never one
+ * per topic), tells them which patterns it has subscribers for, keeps the index's entries for what they want, and
+ * keeps a route link to each (docs/architecture.md, "Between brokers").
+ *
+ * <p>Interest travels as changes: the {@link Router} reports when a pattern (with its queue group) gains its first or
+ * loses its last local subscription; this actor numbers the changes and sends them to every other broker in batches
+ * of at most {@value #BATCH_BYTES} bytes. A broker that joins, restarts (a new incarnation) or finds a gap in the
+ * numbers gets the whole interest again, in batches, so 100,000 patterns never make one message larger than
+ * Artery's frame. Every {@value #KEEPALIVE_MILLIS} ms the current number goes out on its own, so a lost last batch
+ * is noticed too.
+ *
+ * <p>Membership is Pekko Cluster's: a member that is removed (the split brain resolver's decision, or a leave) loses
+ * its entries and its route at once; one that is unreachable keeps its entries but its route is cut, so nothing
+ * waits for it, until it is reachable again.
+ */
+public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+
+    /** The one Receptionist key of the cluster: each broker's ClusterNode registers under it. */
+    public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "courier-node");
+
+    static final int BATCH_BYTES = 64 * 1024;
+    static final int KEEPALIVE_MILLIS = 1000;
+
+    public interface Command { }
+
+    /** A broker introduces itself: its node id, incarnation, where its routes go, where its clients connect. */
+    public record Hello(String nodeId, long incarnation, String routeHost, int routePort, String clientAddress,
+                        ActorRef<Command> replyTo) implements Command, ClusterMessage { }
+
+    /**
+     * Interest changes of {@code nodeId}, numbered: {@code fromSeq} is the number of the first. With {@code reset}
+     * the receiver first forgets all it had from that broker (the start of a full snapshot).
+     */
+    public record Interest(String nodeId, long incarnation, long fromSeq, boolean reset, List<String> patterns,
+                           List<String> groups, List<Boolean> present) implements Command, ClusterMessage { }
+
+    /** The number of {@code nodeId}'s last change, and how many clients it has: sent every second. */
+    public record Keepalive(String nodeId, long incarnation, long seq, int clients)
+            implements Command, ClusterMessage { }
+
+    /** Send me all your interest again (I found a gap). */
+    public record Resync(String nodeId, ActorRef<Command> replyTo) implements Command, ClusterMessage { }
+
+    private record Peers(Receptionist.Listing listing) implements Command { }
+
+    private record Membership(ClusterEvent.MemberEvent event) implements Command { }
+
+    private record Reachability(ClusterEvent.ReachabilityEvent event) implements Command { }
+
+    private record RouteEnded(String nodeId, RouteLink link) implements Command { }
+
+    private enum Flush implements Command { INSTANCE }
+
+    private enum Tick implements Command { INSTANCE }
+
+    /** Who this broker is, for the others. */
+    public record Self(String nodeId, long incarnation, String routeHost, int routePort, String clientAddress) { }
+
+    /** What a broker of the cluster knows of another: for status and for CONNECTED's server list. */
+    public record PeerView(String nodeId, String clientAddress, boolean reachable, boolean routed, int clients,
+                           int interest) { }
+
+    /** The peers as this broker sees them, readable from any thread. */
+    public static final class View {
+        private final Map<String, PeerView> peers = new ConcurrentHashMap<>();
+        private final Map<String, Long> incarnations = new ConcurrentHashMap<>();
+
+        public List<PeerView> peers() {
+            return List.copyOf(peers.values());
+        }
+
+        /** Route links are accepted from current members in their current incarnation only. */
+        public boolean accepts(String nodeId, long incarnation) {
+            Long known = incarnations.get(nodeId);
+            return known != null && known == incarnation;
+        }
+    }
+
+    private final class Peer {
+        final String nodeId;
+        final long incarnation;
+        final ActorRef<Command> ref;
+        final String routeHost;
+        final int routePort;
+        final String clientAddress;
+        final RouteLink link;
+        final Map<InterestCounts.Entry, Subscription> interest = new HashMap<>();
+        long seq = -1;
+        boolean reachable = true;
+        int clients;
+        int reconnectDelayMillis = 100;
+
+        Peer(Hello hello, int index) {
+            this.nodeId = hello.nodeId();
+            this.incarnation = hello.incarnation();
+            this.ref = hello.replyTo();
+            this.routeHost = hello.routeHost();
+            this.routePort = hello.routePort();
+            this.clientAddress = hello.clientAddress();
+            this.link = new RouteLink(index, nodeId, settings.cluster().routeMaxPending(), stats, capacity);
+        }
+
+        void publish() {
+            view.peers.put(nodeId, new PeerView(nodeId, clientAddress, reachable, link.isConnected(), clients,
+                    interest.size()));
+        }
+    }
+
+    private final ActorContext<Command> context;
+    private final TimerScheduler<Command> timers;
+    private final BrokerSettings settings;
+    private final BrokerStats stats;
+    private final Capacity capacity;
+    private final Router router;
+    private final Self self;
+    private final View view;
+    private final IntSupplier clientCount;
+    private final Runnable serversChanged;
+    private final Map<String, Peer> peers = new HashMap<>();
+    private final boolean[] slots = new boolean[RemoteSubscriber.MAX_NODES];
+    /** Local interest changes from the router (any thread), in order, not yet numbered and sent. */
+    private final ConcurrentLinkedQueue<InterestChange> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    /** The local interest as the others must know it: entry -> present. */
+    private final Map<InterestCounts.Entry, Boolean> localInterest = new HashMap<>();
+    private long seq;
+
+    private record InterestChange(InterestCounts.Entry entry, boolean present) { }
+
+    public static Behavior<Command> create(BrokerSettings settings, BrokerStats stats, Capacity capacity, Router router,
+                                           Self self, View view, IntSupplier clientCount, Runnable serversChanged) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> new ClusterNode(context, timers, settings,
+                stats, capacity, router, self, view, clientCount, serversChanged)));
+    }
+
+    private ClusterNode(ActorContext<Command> context, TimerScheduler<Command> timers, BrokerSettings settings,
+                        BrokerStats stats, Capacity capacity, Router router, Self self, View view,
+                        IntSupplier clientCount, Runnable serversChanged) {
+        super(context);
+        this.serversChanged = serversChanged;
+        this.context = context;
+        this.timers = timers;
+        this.settings = settings;
+        this.stats = stats;
+        this.capacity = capacity;
+        this.router = router;
+        this.self = self;
+        this.view = view;
+        this.clientCount = clientCount;
+        ActorRef<Command> me = context.getSelf();
+        for (InterestCounts.Entry e : router.listen((pattern, group, present) -> {
+            pending.add(new InterestChange(new InterestCounts.Entry(pattern, group), present));
+            if (flushScheduled.compareAndSet(false, true)) {
+                me.tell(Flush.INSTANCE);
+            }
+        })) {
+            localInterest.put(e, Boolean.TRUE);
+        }
+        context.getSystem().receptionist().tell(Receptionist.register(KEY, me));
+        context.getSystem().receptionist().tell(Receptionist.subscribe(KEY,
+                context.messageAdapter(Receptionist.Listing.class, Peers::new)));
+        Cluster cluster = Cluster.get(context.getSystem());
+        cluster.subscriptions().tell(Subscribe.create(context.messageAdapter(ClusterEvent.MemberEvent.class,
+                Membership::new), ClusterEvent.MemberEvent.class));
+        cluster.subscriptions().tell(Subscribe.create(context.messageAdapter(ClusterEvent.ReachabilityEvent.class,
+                Reachability::new), ClusterEvent.ReachabilityEvent.class));
+        timers.startTimerWithFixedDelay(Tick.INSTANCE, Duration.ofMillis(KEEPALIVE_MILLIS));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Peers.class, this::onPeers)
+                .onMessage(Hello.class, this::onHello)
+                .onMessage(Interest.class, this::onInterest)
+                .onMessage(Keepalive.class, this::onKeepalive)
+                .onMessage(Resync.class, r -> {
+                    Peer p = peers.get(r.nodeId());
+                    if (p != null) {
+                        sendSnapshot(p.ref);
+                    }
+                    return this;
+                })
+                .onMessage(Membership.class, this::onMembership)
+                .onMessage(Reachability.class, this::onReachability)
+                .onMessage(RouteEnded.class, this::onRouteEnded)
+                .onMessage(Reconnect.class, this::onReconnect)
+                .onMessageEquals(Flush.INSTANCE, this::onFlush)
+                .onMessageEquals(Tick.INSTANCE, this::onTick)
+                .build();
+    }
+
+    // ------------------------------------------------------------------ finding each other
+
+    private Behavior<Command> onPeers(Peers peersMessage) {
+        Set<ActorRef<Command>> refs = peersMessage.listing().getServiceInstances(KEY);
+        for (ActorRef<Command> ref : refs) {
+            if (!ref.equals(context.getSelf()) && peers.values().stream().noneMatch(p -> p.ref.equals(ref))) {
+                ref.tell(hello());
+            }
+        }
+        return this;
+    }
+
+    private Hello hello() {
+        return new Hello(self.nodeId(), self.incarnation(), self.routeHost(), self.routePort(), self.clientAddress(),
+                context.getSelf());
+    }
+
+    private Behavior<Command> onHello(Hello hello) {
+        Peer known = peers.get(hello.nodeId());
+        if (known != null && known.incarnation == hello.incarnation()) {
+            return this;
+        }
+        if (known != null) {
+            drop(known, "restarted (incarnation " + hello.incarnation() + ")");
+        }
+        int slot = freeSlot();
+        if (slot < 0) {
+            log.error("cluster member {} ignored: a cluster has at most {} brokers", hello.nodeId(),
+                    RemoteSubscriber.MAX_NODES);
+            return this;
+        }
+        slots[slot] = true;
+        Peer peer = new Peer(hello, slot);
+        peers.put(peer.nodeId, peer);
+        view.incarnations.put(peer.nodeId, peer.incarnation);
+        log.info("cluster member {} joined this broker's routes (clients at {})", peer.nodeId,
+                peer.clientAddress);
+        connect(peer);
+        peer.publish();
+        serversChanged.run();
+        // Introduce ourselves in return (it may not have seen us yet), then all we want.
+        hello.replyTo().tell(hello());
+        sendSnapshot(hello.replyTo());
+        return this;
+    }
+
+    private int freeSlot() {
+        for (int i = 0; i < slots.length; i++) {
+            if (!slots[i]) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    // ------------------------------------------------------------------ interest: ours to them
+
+    private Behavior<Command> onFlush() {
+        flushScheduled.set(false);
+        List<InterestChange> changes = new ArrayList<>();
+        for (InterestChange c; (c = pending.poll()) != null; ) {
+            changes.add(c);
+            if (c.present()) {
+                localInterest.put(c.entry(), Boolean.TRUE);
+            } else {
+                localInterest.remove(c.entry());
+            }
+        }
+        if (changes.isEmpty()) {
+            return this;
+        }
+        for (List<InterestChange> batch : batches(changes)) {
+            Interest message = interest(seq + 1, false, batch);
+            seq += batch.size();
+            peers.values().forEach(p -> p.ref.tell(message));
+        }
+        return this;
+    }
+
+    private void sendSnapshot(ActorRef<Command> to) {
+        List<InterestChange> all = new ArrayList<>(localInterest.size());
+        localInterest.keySet().forEach(e -> all.add(new InterestChange(e, true)));
+        List<List<InterestChange>> batches = batches(all);
+        if (batches.isEmpty()) {
+            to.tell(interest(seq + 1, true, List.of()));
+            return;
+        }
+        // A snapshot's numbers end at our current number: what we send after it continues from there.
+        long first = seq + 1 - all.size();
+        boolean reset = true;
+        for (List<InterestChange> batch : batches) {
+            to.tell(interest(first, reset, batch));
+            first += batch.size();
+            reset = false;
+        }
+    }
+
+    private Interest interest(long fromSeq, boolean reset, List<InterestChange> batch) {
+        List<String> patterns = new ArrayList<>(batch.size());
+        List<String> groups = new ArrayList<>(batch.size());
+        List<Boolean> present = new ArrayList<>(batch.size());
+        for (InterestChange c : batch) {
+            patterns.add(c.entry().pattern());
+            groups.add(c.entry().queueGroup());
+            present.add(c.present());
+        }
+        return new Interest(self.nodeId(), self.incarnation(), fromSeq, reset, patterns, groups, present);
+    }
+
+    private static List<List<InterestChange>> batches(List<InterestChange> changes) {
+        List<List<InterestChange>> out = new ArrayList<>();
+        List<InterestChange> batch = new ArrayList<>();
+        int bytes = 0;
+        for (InterestChange c : changes) {
+            int size = 16 + 3 * (c.entry().pattern().length() + c.entry().queueGroup().length());
+            if (!batch.isEmpty() && bytes + size > BATCH_BYTES) {
+                out.add(batch);
+                batch = new ArrayList<>();
+                bytes = 0;
+            }
+            batch.add(c);
+            bytes += size;
+        }
+        if (!batch.isEmpty()) {
+            out.add(batch);
+        }
+        return out;
+    }
+
+    private Behavior<Command> onTick() {
+        Keepalive k = new Keepalive(self.nodeId(), self.incarnation(), seq, clientCount.getAsInt());
+        peers.values().forEach(p -> p.ref.tell(k));
+        return this;
+    }
+
+    // ------------------------------------------------------------------ interest: theirs to us
+
+    private Behavior<Command> onInterest(Interest in) {
+        Peer p = peers.get(in.nodeId());
+        if (p == null || p.incarnation != in.incarnation()) {
+            return this;
+        }
+        if (in.reset()) {
+            router.unsubscribeAll(p.interest.values());
+            p.interest.clear();
+        } else if (in.fromSeq() != p.seq + 1) {
+            // A batch was lost (Artery drops when its queue is full): start again from a snapshot.
+            log.warn("interest from {} skipped from {} to {}: asking for all of it again", p.nodeId,
+                    p.seq, in.fromSeq());
+            p.seq = -1;
+            p.ref.tell(new Resync(self.nodeId(), context.getSelf()));
+            return this;
+        }
+        if (p.seq < 0 && !in.reset()) {
+            return this;
+        }
+        for (int i = 0; i < in.patterns().size(); i++) {
+            InterestCounts.Entry e = new InterestCounts.Entry(in.patterns().get(i), in.groups().get(i));
+            if (in.present().get(i)) {
+                if (!p.interest.containsKey(e)) {
+                    Subscription s = new Subscription(p.link, 0, e.pattern(), e.queueGroup());
+                    p.interest.put(e, s);
+                    router.subscribe(s);
+                }
+            } else {
+                Subscription s = p.interest.remove(e);
+                if (s != null) {
+                    router.unsubscribe(s);
+                }
+            }
+        }
+        p.seq = in.fromSeq() + in.patterns().size() - 1;
+        p.publish();
+        return this;
+    }
+
+    private Behavior<Command> onKeepalive(Keepalive k) {
+        Peer p = peers.get(k.nodeId());
+        if (p == null || p.incarnation != k.incarnation()) {
+            return this;
+        }
+        p.clients = k.clients();
+        if (p.seq >= 0 && k.seq() > p.seq) {
+            log.warn("interest from {} is at {} but this broker has up to {}: asking for all of it",
+                    p.nodeId, k.seq(), p.seq);
+            p.seq = -1;
+            p.ref.tell(new Resync(self.nodeId(), context.getSelf()));
+        }
+        p.publish();
+        return this;
+    }
+
+    // ------------------------------------------------------------------ membership and routes
+
+    private Behavior<Command> onMembership(Membership m) {
+        if (m.event() instanceof ClusterEvent.MemberRemoved removed) {
+            Peer p = peerOf(removed.member());
+            if (p != null) {
+                drop(p, "removed from the cluster (" + removed.previousStatus() + " before)");
+            }
+        }
+        return this;
+    }
+
+    private Behavior<Command> onReachability(Reachability r) {
+        Peer p = peerOf(r.event().member());
+        if (p == null) {
+            return this;
+        }
+        if (r.event() instanceof ClusterEvent.UnreachableMember) {
+            p.reachable = false;
+            p.link.disconnect();
+            log.info("cluster member {} is unreachable: nothing is forwarded to it until it is back",
+                    p.nodeId);
+        } else if (r.event() instanceof ClusterEvent.ReachableMember) {
+            p.reachable = true;
+            log.info("cluster member {} is reachable again", p.nodeId);
+            connect(p);
+        }
+        p.publish();
+        return this;
+    }
+
+    /**
+     * False once this broker is on its way out (leaving, downed, removed). Pekko then reports every other member
+     * removed as well (its final, empty membership), which must not reach clients as "the cluster is gone": they
+     * need the others' addresses most right then.
+     */
+    private boolean selfActive() {
+        Cluster cluster = Cluster.get(context.getSystem());
+        MemberStatus status = cluster.selfMember().status();
+        return !cluster.isTerminated() && (status == MemberStatus.up() || status == MemberStatus.weaklyUp()
+                || status == MemberStatus.joining());
+    }
+
+    private Peer peerOf(Member member) {
+        return peers.get(member.address().toString());
+    }
+
+    private void connect(Peer p) {
+        RouteHello hello = new RouteHello(self.nodeId(), self.incarnation());
+        ActorRef<Command> me = context.getSelf();
+        p.link.connect(context.getSystem(), p.routeHost, p.routePort, hello)
+                .whenComplete((done, failure) -> me.tell(new RouteEnded(p.nodeId, p.link)));
+    }
+
+    private Behavior<Command> onRouteEnded(RouteEnded ended) {
+        Peer p = peers.get(ended.nodeId());
+        if (p == null || p.link != ended.link() || !p.reachable) {
+            return this;
+        }
+        // The route dropped while its broker is a reachable member: try again, backing off.
+        int delay = p.reconnectDelayMillis;
+        p.reconnectDelayMillis = Math.min(5_000, delay * 2);
+        timers.startSingleTimer("reconnect-" + p.nodeId, new Reconnect(p.nodeId, p.link),
+                Duration.ofMillis(delay + ThreadLocalRandom.current().nextInt(delay + 1)));
+        p.publish();
+        return this;
+    }
+
+    private void drop(Peer p, String why) {
+        peers.remove(p.nodeId);
+        view.peers.remove(p.nodeId);
+        view.incarnations.remove(p.nodeId);
+        p.link.disconnect();
+        router.unsubscribeAll(p.interest.values());
+        p.interest.clear();
+        router.forgetRemote(p.link);
+        slots[p.link.index()] = false;
+        if (selfActive()) {
+            serversChanged.run();
+        }
+        log.info("cluster member {} {}: its interest and its route are gone", p.nodeId, why);
+    }
+
+    private record Reconnect(String nodeId, RouteLink link) implements Command { }
+
+    private Behavior<Command> onReconnect(Reconnect r) {
+        Peer p = peers.get(r.nodeId());
+        if (p != null && p.link == r.link() && p.reachable && !p.link.isConnected()) {
+            connect(p);
+        }
+        return this;
+    }
+}

@@ -1,0 +1,122 @@
+package io.courier.broker.session;
+
+import io.courier.broker.BrokerStats;
+import io.courier.broker.routing.PublisherFlow;
+import io.courier.broker.routing.RemoteSubscriber;
+import io.courier.broker.routing.Subscription;
+import io.courier.protocol.FrameCodec;
+import io.courier.protocol.RouteHello;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The sending end of a route to another broker of the cluster: that broker as a subscriber of the patterns it wants
+ * (its {@link Subscription}s in the index are this object's), and the TCP link publishes go over, one per broker and
+ * direction, so each publisher's messages stay in order. The link drains an {@link Outbox} like a client's, paced,
+ * but patient: publishers wait for it however long it takes (docs/architecture.md, "Between brokers"). While the
+ * link is down or the broker unreachable, publishes to it are dropped and counted.
+ */
+public final class RouteLink implements RemoteSubscriber {
+
+    private static final Logger log = LoggerFactory.getLogger(RouteLink.class);
+    private static final int MAX_WRITE_BATCH = 256 * 1024;
+
+    private final int index;
+    private final String nodeId;
+    private final long routeMaxPending;
+    private final BrokerStats stats;
+    private final Capacity capacity;
+    private volatile Outbox outbox;
+
+    public RouteLink(int index, String nodeId, long routeMaxPending, BrokerStats stats, Capacity capacity) {
+        this.index = index;
+        this.nodeId = nodeId;
+        this.routeMaxPending = routeMaxPending;
+        this.stats = stats;
+        this.capacity = capacity;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    @Override
+    public int index() {
+        return index;
+    }
+
+    @Override
+    public long id() {
+        return -1 - index;
+    }
+
+    @Override
+    public boolean forward(ByteString body, byte[] groups, PublisherFlow flow) {
+        Outbox o = outbox;
+        if (o != null && o.offerRouted(groups, body, flow)) {
+            stats.countRoutedOut();
+            return true;
+        }
+        stats.routeDropped();
+        return false;
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        log.error("forwarding to {} failed", nodeId, cause);
+    }
+
+    /**
+     * Opens the link to {@code host:port}, introducing this broker with {@code hello}; the stage completes when the
+     * link ends, for whatever reason (then {@link #connect} may be called again).
+     */
+    public CompletionStage<Done> connect(ActorSystem<?> system, String host, int port, RouteHello hello) {
+        AtomicBoolean ended = new AtomicBoolean();
+        Outbox o = new Outbox(Outbox.Limits.route(routeMaxPending), stats, capacity.queued(), capacity.draining(),
+                reason -> log.warn("route to {}: {}", nodeId, reason));
+        o.offerControl(ByteString.fromArrayUnsafe(FrameCodec.encode(hello)));
+        Source<ByteString, ?> out = Source.fromGraph(new OutboxSource(o, MAX_WRITE_BATCH));
+        CompletionStage<Done> done = Tcp.get(system).outgoingConnection(host, port)
+                .joinMat(Flow.fromSinkAndSourceCoupledMat(Sink.ignore(), out, Keep.left()), Keep.right())
+                .run(Materializer.matFromSystem(system));
+        outbox = o;
+        return done.whenComplete((d, e) -> {
+            if (ended.compareAndSet(false, true)) {
+                if (outbox == o) {
+                    outbox = null;
+                }
+                o.abort(new IllegalStateException("route to " + nodeId + " ended"));
+            }
+        });
+    }
+
+    /** Cuts the link now (the broker left or is unreachable); what was queued is lost, publishers waiting resume. */
+    public void disconnect() {
+        Outbox o = outbox;
+        outbox = null;
+        if (o != null) {
+            o.abort(new IllegalStateException("route to " + nodeId + " cut"));
+        }
+    }
+
+    public boolean isConnected() {
+        return outbox != null;
+    }
+
+    @Override
+    public String toString() {
+        return "RouteLink[" + index + ", " + nodeId + "]";
+    }
+}

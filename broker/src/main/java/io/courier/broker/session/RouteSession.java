@@ -1,0 +1,203 @@
+package io.courier.broker.session;
+
+import io.courier.broker.BrokerSettings;
+import io.courier.broker.BrokerStats;
+import io.courier.broker.routing.Match;
+import io.courier.broker.routing.PublisherFlow;
+import io.courier.broker.routing.Router;
+import io.courier.protocol.FrameCodec;
+import io.courier.protocol.FrameType;
+import io.courier.protocol.RouteHello;
+import io.courier.protocol.Topic;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The receiving end of a route link: another broker of the cluster forwarding publishes here (docs/protocol.md,
+ * section 14). It reads like a client's {@link Session} reads PUBs (the same splitter, the same in-place reader of
+ * the delivery, the same topic cache), but delivers to local subscriptions only ({@link Router#deliverRouted}), so
+ * a forwarded message never travels on. Local queues that fill up pause it like any publisher, and TCP then slows
+ * the other broker's route, which pauses its publishers: the flow control spans the cluster.
+ */
+public final class RouteSession implements Intake<RouteSession.Event> {
+
+    private static final Logger log = LoggerFactory.getLogger(RouteSession.class);
+
+    /** A route has no events of its own (no timers, no drain: other brokers leave through the cluster). */
+    public enum Event { NONE }
+
+    /** Who may open a route: the current members of the cluster, each in its current incarnation. */
+    public interface Authority {
+        boolean accepts(String nodeId, long incarnation);
+    }
+
+    private enum State { AWAITING_HELLO, OPEN, CLOSED }
+
+    private final String remote;
+    private final Router router;
+    private final BrokerStats stats;
+    private final BrokerSettings settings;
+    private final Authority authority;
+    private final Runnable close;
+    private final FrameSplitter splitter;
+    private final FrameSplitter.FrameHandler frameHandler = this::onFrame;
+    private final PublishFrame publish = new PublishFrame();
+    private final TopicCache topics = new TopicCache();
+    private final List<String> groups = new ArrayList<>();
+    private final Congestion flow = new Congestion();
+    private State state = State.AWAITING_HELLO;
+    private String nodeId = "?";
+
+    /**
+     * @param remote the calling socket's address, for logs
+     * @param close  ends the link (the caller's kill switch)
+     */
+    public RouteSession(String remote, Router router, BrokerStats stats, BrokerSettings settings, Capacity capacity,
+                        Authority authority, Runnable close) {
+        this.remote = remote;
+        this.router = router;
+        this.stats = stats;
+        this.settings = settings;
+        this.authority = authority;
+        this.close = close;
+        // A forwarded PUB carries its groups besides the PUB body, which max-frame already bounds.
+        this.splitter = new FrameSplitter(settings.maxFrame() + FrameCodec.MAX_STRING_BYTES, capacity.unfinished());
+    }
+
+    /**
+     * Serves an accepted route connection: reads it with a {@link RouteSession} in a {@link SessionSink}; the link
+     * writes nothing back. Ends when the other broker closes it or the session refuses what it reads.
+     */
+    public static void accept(Tcp.IncomingConnection incoming, Router router, BrokerStats stats,
+                              BrokerSettings settings, Capacity capacity, Authority authority,
+                              Materializer materializer) {
+        String remote = incoming.remoteAddress().toString();
+        SharedKillSwitch kill = KillSwitches.shared("route-from-" + remote);
+        RouteSession session = new RouteSession(remote, router, stats, settings, capacity, authority,
+                () -> kill.shutdown());
+        Sink<ByteString, Consumer<Event>> in = Sink.fromGraph(new SessionSink<>(session, stats,
+                settings.publisherPause(), failure -> {
+                    if (failure != null) {
+                        log.error("route from {} failed", session.nodeId(), failure);
+                    }
+                }));
+        incoming.handleWith(Flow.fromSinkAndSourceCoupled(in, Source.<ByteString>maybe()).via(kill.flow()),
+                materializer);
+    }
+
+    /** The node at the other end, once its ROUTE_HELLO was accepted. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    @Override
+    public void attach(Consumer<Event> events) {
+        // Nothing to wire: a route has no events but the frame check, which the link's owner sends.
+    }
+
+    @Override
+    public void onBytes(ByteString bytes) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        FrameCodec.Decoded.Failure failure = splitter.split(bytes, frameHandler);
+        if (failure != null) {
+            refuse(failure.code() + ": " + failure.reason());
+        }
+    }
+
+    @Override
+    public void onEvent(Event event) {
+        // No events: a route's peer is a member of the cluster, checked at its ROUTE_HELLO.
+    }
+
+    @Override
+    public Set<PublisherFlow.Drain> congestion() {
+        return flow.take();
+    }
+
+    @Override
+    public boolean isDraining() {
+        return false;
+    }
+
+    @Override
+    public void release() {
+        state = State.CLOSED;
+        splitter.release();
+    }
+
+    private boolean onFrame(byte[] data, int offset, int length) {
+        int type = data[offset] & 0xFF;
+        if (state == State.OPEN && type == FrameType.ROUTE_PUB.code()) {
+            onRoutedPublish(data, offset, length);
+            return state != State.CLOSED;
+        }
+        if (state == State.AWAITING_HELLO && type == FrameType.ROUTE_HELLO.code()) {
+            FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(data, offset, length));
+            if (decoded instanceof FrameCodec.Decoded.Success s && s.frame() instanceof RouteHello hello
+                    && authority.accepts(hello.nodeId(), hello.incarnation())) {
+                nodeId = hello.nodeId();
+                state = State.OPEN;
+                log.debug("route from {} ({}) open", nodeId, remote);
+                return true;
+            }
+            refuse("ROUTE_HELLO from a node that is not a current member of the cluster: " + decoded);
+            return false;
+        }
+        if (type == FrameType.PING.code()) {
+            return true;
+        }
+        refuse("frame type 0x" + Integer.toHexString(type) + " is not allowed on a route " + (state
+                == State.AWAITING_HELLO ? "before ROUTE_HELLO" : "link"));
+        return false;
+    }
+
+    private void onRoutedPublish(byte[] data, int offset, int length) {
+        groups.clear();
+        int end = offset + length;
+        int delivery = FrameCodec.readRouteGroups(data, offset + 1, end, groups);
+        if (delivery < 0 || !publish.readDelivery(data, delivery, end)) {
+            FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(data, offset, length));
+            refuse("malformed ROUTE_PUB: " + decoded);
+            return;
+        }
+        String topic = topics.find(data, publish.topicOffset(), publish.topicLength());
+        if (topic == null) {
+            topic = publish.topic();
+            if (Topic.invalidTopicReason(topic) != null) {
+                refuse("ROUTE_PUB with an invalid topic: " + topic);
+                return;
+            }
+            topics.remember(data, publish.topicOffset(), publish.topicLength(), topic);
+        }
+        stats.countRoutedIn();
+        Match match = router.match(topic);
+        if (!match.isEmptyLocally()) {
+            router.deliverRouted(match, groups, publish.retainableBody(), flow);
+        }
+    }
+
+    private void refuse(String reason) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        log.warn("route from {} ({}) closed: {}", nodeId, remote, reason);
+        state = State.CLOSED;
+        close.run();
+    }
+}

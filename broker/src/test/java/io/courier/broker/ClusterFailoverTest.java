@@ -1,0 +1,195 @@
+package io.courier.broker;
+
+import io.courier.client.Connection;
+import io.courier.client.Courier;
+import io.courier.client.CourierException;
+import io.courier.client.Options;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A cluster of three broker processes losing one: killed with SIGKILL mid-stream, restarted on the same address, or
+ * cut off from the others by a network partition (a test-only switch that makes its Artery drop all traffic to and
+ * from the others). Each test runs a cluster of its own; every process is killed after it.
+ */
+class ClusterFailoverTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private final List<BrokerProcess> nodes = new ArrayList<>();
+    private final List<Connection> clients = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private int[] clusterPorts;
+
+    @AfterEach
+    void stopAll() throws Exception {
+        stop.set(true);
+        for (Connection c : clients) {
+            c.close();
+        }
+        for (BrokerProcess n : nodes) {
+            n.close();
+        }
+    }
+
+    private void startCluster() throws Exception {
+        clusterPorts = ClusterTest.Cluster3.freePorts(3);
+        String seeds = seeds();
+        for (int port : clusterPorts) {
+            nodes.add(BrokerProcess.start(ClusterTest.Cluster3.node(port, seeds), "-Xmx256m"));
+        }
+        awaitPeers(nodes, 2);
+    }
+
+    private String seeds() {
+        return "[\"127.0.0.1:" + clusterPorts[0] + "\", \"127.0.0.1:" + clusterPorts[1] + "\"]";
+    }
+
+    private static void awaitPeers(List<BrokerProcess> alive, int peers) {
+        await().atMost(WAIT).until(() -> {
+            for (BrokerProcess n : alive) {
+                if (!n.stats().get("peers").equals(Integer.toString(peers))) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private Connection client(BrokerProcess node, String name) throws Exception {
+        Connection c = Courier.connect(Options.builder().server("127.0.0.1:" + node.address().getPort()).name(name)
+                .reconnectWait(Duration.ofMillis(50)).reconnectMaxWait(Duration.ofMillis(500))
+                .maxReconnectAttempts(-1).build());
+        clients.add(c);
+        return c;
+    }
+
+    /** Publishes on {@code pub} to {@code topic}, one message every millisecond, until the test ends. */
+    private CompletableFuture<Void> publishing(Connection pub, String topic, AtomicLong sent) {
+        return CompletableFuture.runAsync(() -> {
+            while (!stop.get()) {
+                try {
+                    pub.publish(topic, new byte[8]);
+                    sent.incrementAndGet();
+                    TimeUnit.MILLISECONDS.sleep(1);
+                } catch (CourierException e) {
+                    // reconnecting: try again
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    @Test
+    void whenABrokerIsKilledItsClientsMoveToTheOthersAndTrafficBetweenTheSurvivorsFlows() throws Exception {
+        startCluster();
+        BrokerProcess victim = nodes.get(2);
+        AtomicLong onSurvivor = new AtomicLong();
+        AtomicLong onMover = new AtomicLong();
+        client(nodes.get(0), "survivor").subscribe("stream.>", m -> onSurvivor.incrementAndGet());
+        Connection mover = client(victim, "mover");
+        mover.subscribe("stream.>", m -> onMover.incrementAndGet());
+        mover.flush(WAIT);
+        AtomicLong sent = new AtomicLong();
+        publishing(client(nodes.get(1), "publisher"), "stream.x", sent);
+        await().atMost(WAIT).until(() -> onSurvivor.get() > 100 && onMover.get() > 100);
+
+        victim.close();   // SIGKILL
+        long moverBefore = onMover.get();
+        long survivorBefore = onSurvivor.get();
+        await().atMost(WAIT).until(() -> mover.connectedServer() != null
+                && mover.connectedServer().getPort() != victim.address().getPort() && onMover.get() > moverBefore + 100);
+        await().atMost(WAIT).until(() -> onSurvivor.get() > survivorBefore + 100);
+        // The survivors drop the dead broker's interest and route once the split brain resolver has removed it.
+        awaitPeers(nodes.subList(0, 2), 1);
+        assertThat(Long.parseLong(nodes.get(1).stats().get("route-drops")))
+                .as("publishes dropped for the dead broker: bounded by its detection, not growing after")
+                .isLessThan(sent.get());
+        long dropsAfterRemoval = Long.parseLong(nodes.get(1).stats().get("route-drops"));
+        long sentAfterRemoval = sent.get();
+        await().atMost(WAIT).until(() -> sent.get() > sentAfterRemoval + 200);
+        assertThat(Long.parseLong(nodes.get(1).stats().get("route-drops"))).isEqualTo(dropsAfterRemoval);
+    }
+
+    @Test
+    void aBrokerRestartedOnTheSameAddressRejoinsAndGetsTheClustersInterest() throws Exception {
+        startCluster();
+        AtomicLong received = new AtomicLong();
+        Connection sub = client(nodes.get(0), "sub");
+        sub.subscribe("rejoin.>", m -> received.incrementAndGet());
+        String killed = clientAddress(nodes.get(2));
+        assertThat(sub.serverInfo().servers()).contains(killed);
+        nodes.get(2).close();
+        awaitPeers(nodes.subList(0, 2), 1);
+        // INFO (protocol version 2): the client hears that the cluster changed without reconnecting.
+        await().atMost(WAIT).until(() -> !sub.serverInfo().servers().contains(killed));
+        BrokerProcess restarted = BrokerProcess.start(ClusterTest.Cluster3.node(clusterPorts[2], seeds()),
+                "-Xmx256m");
+        nodes.set(2, restarted);
+        awaitPeers(nodes, 2);
+        await().atMost(WAIT).until(() -> sub.serverInfo().servers().contains(clientAddress(restarted)));
+        Connection pub = client(restarted, "pub-on-restarted");
+        ClusterTest.awaitRoute(pub, "rejoin.x", () -> received.get() > 0);
+    }
+
+    private static String clientAddress(BrokerProcess node) {
+        return "127.0.0.1:" + node.address().getPort();
+    }
+
+    @Test
+    void aPartitionedBrokerIsDownedByTheMajorityAndItsClientsMoveToTheMajority() throws Exception {
+        startCluster();
+        BrokerProcess minority = nodes.get(2);
+        AtomicLong received = new AtomicLong();
+        Connection client = client(minority, "on-the-minority");
+        client.subscribe("split.>", m -> received.incrementAndGet());
+        client.flush(WAIT);
+        AtomicLong sent = new AtomicLong();
+        publishing(client(nodes.get(1), "publisher"), "split.x", sent);
+        await().atMost(WAIT).until(() -> received.get() > 100);
+
+        // Both ends of both links at once, so that no broker sees only half of the partition.
+        for (int i = 0; i < 2; i++) {
+            minority.blackhole(nodeId(clusterPorts[i]));
+            nodes.get(i).blackhole(nodeId(clusterPorts[2]));
+        }
+        // Before the split brain resolver decides, the majority's status flags the third as unreachable.
+        String minorityNode = ClusterTest.self(minority);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+            var seen = ClusterTest.member(nodes.get(0), minorityNode);
+            return !seen.get("reachable").asBoolean();
+        });
+        // keep-majority: the two that still see each other down the third; the third downs itself and stops.
+        try {
+            await().atMost(WAIT).until(() -> !minority.isAlive());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("the minority is still up; its output:\n" + minority.output(), e);
+        }
+        for (int i = 0; i < 2; i++) {
+            assertThat(nodes.get(i).isAlive()).as("majority node %d alive; its output:\n%s", i, nodes.get(i).output())
+                    .isTrue();
+        }
+        assertThat(minority.output()).contains("courier-test-broker-terminated");
+        awaitPeers(nodes.subList(0, 2), 1);
+        long before = received.get();
+        await().atMost(WAIT).until(() -> client.connectedServer() != null
+                && client.connectedServer().getPort() != minority.address().getPort() && received.get() > before + 100);
+    }
+
+    private static String nodeId(int clusterPort) {
+        return "pekko://courier@127.0.0.1:" + clusterPort;
+    }
+}

@@ -1,0 +1,354 @@
+package io.courier.broker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.courier.client.Connection;
+import io.courier.client.Courier;
+import io.courier.client.Options;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Three brokers, each a JVM of its own on 127.0.0.1, forming one cluster on Pekko Cluster: subscriptions on one
+ * broker receive what is published on the others, once each, in order; queue groups span the brokers; a broker
+ * without interest gets nothing forwarded. The processes are killed after the class, even when a test failed.
+ */
+class ClusterTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final List<BrokerProcess> nodes = new ArrayList<>();
+    private static final List<Connection> clients = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        nodes.addAll(Cluster3.start());
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        for (Connection c : clients) {
+            c.close();
+        }
+        for (BrokerProcess n : nodes) {
+            n.close();
+        }
+    }
+
+    static Connection client(BrokerProcess node, String name) throws Exception {
+        Connection c = Courier.connect(Options.builder().server("127.0.0.1:" + node.address().getPort()).name(name)
+                .build());
+        clients.add(c);
+        return c;
+    }
+
+    /** Publishes probes on {@code pub} until {@code arrived} says one got through: interest has propagated. */
+    static void awaitRoute(Connection pub, String topic, BooleanSupplier arrived) {
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+            pub.publish(topic, "probe".getBytes());
+            return arrived.getAsBoolean();
+        });
+    }
+
+    @Test
+    void aSubscriberOnOneBrokerReceivesWhatIsPublishedOnTheOthersOnceEach() throws Exception {
+        Connection sub = client(nodes.get(0), "sub");
+        Map<String, AtomicLong> got = new ConcurrentHashMap<>();
+        sub.subscribe("orders.>", m -> got.computeIfAbsent(m.payloadAsString(), k -> new AtomicLong())
+                .incrementAndGet());
+        sub.flush(WAIT);
+        Connection pub2 = client(nodes.get(1), "pub2");
+        Connection pub3 = client(nodes.get(2), "pub3");
+        awaitRoute(pub2, "orders.probe", () -> got.containsKey("probe"));
+        awaitRoute(pub3, "orders.probe", () -> got.get("probe").get() > 1);
+        for (int i = 0; i < 100; i++) {
+            pub2.publish("orders.eu.created", ("from2-" + i).getBytes());
+            pub3.publish("orders.us", ("from3-" + i).getBytes());
+        }
+        pub2.flush(WAIT);
+        pub3.flush(WAIT);
+        await().atMost(WAIT).until(() -> got.keySet().stream().filter(k -> k.startsWith("from")).count() == 200);
+        sub.flush(WAIT);
+        assertThat(got.entrySet().stream().filter(e -> e.getKey().startsWith("from")))
+                .as("each exactly once").allSatisfy(e -> assertThat(e.getValue().get()).isEqualTo(1));
+    }
+
+    @Test
+    void aPublishIsForwardedOncePerBrokerHoweverManyOfItsPatternsMatchAndNeverToABrokerWithoutInterest()
+            throws Exception {
+        Connection sub = client(nodes.get(0), "many-patterns");
+        AtomicLong received = new AtomicLong();
+        for (String p : List.of("fan.>", "fan.*", "fan.x", "*.x", ">")) {
+            sub.subscribe(p, m -> received.incrementAndGet());
+        }
+        sub.flush(WAIT);
+        Connection pub = client(nodes.get(1), "fan-pub");
+        awaitRoute(pub, "fan.x", () -> received.get() > 0);
+        pub.flush(WAIT);
+        // Every probe has left node 2 by now; count from when everything forwarded anywhere has arrived.
+        await().atMost(WAIT).until(() -> total("routed-in") == total("routed-out"));
+        long out2 = Long.parseLong(nodes.get(1).stats().get("routed-out"));
+        long in1 = Long.parseLong(nodes.get(0).stats().get("routed-in"));
+        long in3 = Long.parseLong(nodes.get(2).stats().get("routed-in"));
+        for (int i = 0; i < 1000; i++) {
+            pub.publish("fan.x", new byte[16]);
+        }
+        pub.flush(WAIT);
+        await().atMost(WAIT).until(() -> Long.parseLong(nodes.get(0).stats().get("routed-in")) - in1 >= 1000);
+        assertThat(Long.parseLong(nodes.get(1).stats().get("routed-out")) - out2)
+                .as("one forward per message to the one broker with interest").isEqualTo(1000);
+        assertThat(Long.parseLong(nodes.get(0).stats().get("routed-in")) - in1).isEqualTo(1000);
+        assertThat(Long.parseLong(nodes.get(2).stats().get("routed-in")) - in3)
+                .as("nothing forwarded to a broker without interest").isZero();
+    }
+
+    @Test
+    void aQueueGroupSpanningBrokersGetsEachMessageExactlyOnce() throws Exception {
+        Set<Integer> seen = ConcurrentHashMap.newKeySet();
+        AtomicLong deliveries = new AtomicLong();
+        AtomicLong probesOnNode1 = new AtomicLong();
+        AtomicLong probesOnNode3 = new AtomicLong();
+        List<Connection> workers = new ArrayList<>();
+        for (int k = 0; k < 2; k++) {
+            for (int node : new int[] {0, 2}) {
+                AtomicLong probes = node == 0 ? probesOnNode1 : probesOnNode3;
+                Connection w = client(nodes.get(node), "worker-" + node + "-" + k);
+                // Overlapping patterns on the two brokers: one group all the same.
+                w.subscribe(node == 0 ? "jobs.>" : "jobs.*", "workers", m -> {
+                    int i = ByteBuffer.wrap(m.payload()).getInt();
+                    if (i < 0) {
+                        probes.incrementAndGet();
+                    } else {
+                        seen.add(i);
+                        deliveries.incrementAndGet();
+                    }
+                });
+                workers.add(w);
+            }
+        }
+        for (Connection w : workers) {
+            w.flush(WAIT);
+        }
+        Connection pub = client(nodes.get(1), "jobs-pub");
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+            pub.publish("jobs.run", ByteBuffer.allocate(4).putInt(-1).array());
+            return probesOnNode1.get() > 0 && probesOnNode3.get() > 0;
+        });
+        int messages = 2000;
+        for (int i = 0; i < messages; i++) {
+            pub.publish("jobs.run", ByteBuffer.allocate(4).putInt(i).array());
+        }
+        pub.flush(WAIT);
+        await().atMost(WAIT).until(() -> seen.size() == messages);
+        for (Connection w : workers) {
+            w.flush(WAIT);
+        }
+        assertThat(deliveries.get()).as("exactly once across the group's members on two brokers").isEqualTo(messages);
+    }
+
+    @Test
+    void aMillionMessagesAcrossBrokersArriveCompleteAndInOrder() throws Exception {
+        PacedReader reader = new PacedReader(nodes.get(0).address(), "bulk.t", -1, 0);
+        try {
+            Connection pub = client(nodes.get(1), "bulk-pub");
+            awaitRoute(pub, "bulk.t", () -> reader.messages() > 0);
+            long before = reader.messages();
+            int messages = 1_000_000;
+            for (long i = 0; i < messages; i++) {
+                pub.publish("bulk.t", PacedReader.payload(i, 16));
+            }
+            pub.flush(WAIT);
+            try {
+                await().atMost(Duration.ofSeconds(120)).until(() -> reader.lastSequence() == messages - 1);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("received " + (reader.messages() - before) + " of " + messages + "; node 2 "
+                        + nodes.get(1).stats() + "; node 1 " + nodes.get(0).stats() + "; errors " + reader.errors()
+                        + "; closed " + reader.closedByBroker(), e);
+            }
+            // Probes (without sequence numbers) may still land after the count began: at most a few extra.
+            assertThat(reader.messages() - before).isBetween((long) messages, messages + 5L);
+            assertThat(reader.outOfOrder()).as("each numbered message follows the one before").isZero();
+            assertThat(nodes.get(1).stats().get("route-drops")).isEqualTo("0");
+        } finally {
+            reader.close();
+        }
+    }
+
+    @Test
+    void aThousandLocalSubscribersToOnePatternAreOneEntryForTheOtherBrokersAndOneForwardPerMessage()
+            throws Exception {
+        String node3 = self(nodes.get(2));
+        int before = member(nodes.get(0), node3).get("interest").asInt();
+        Connection c = client(nodes.get(2), "thousand");
+        AtomicLong received = new AtomicLong();
+        for (int i = 0; i < 1000; i++) {
+            c.subscribe("thousand.>", m -> received.incrementAndGet());
+        }
+        c.flush(WAIT);
+        await().atMost(WAIT).until(() -> member(nodes.get(0), node3).get("interest").asInt() == before + 1);
+        Connection pub = client(nodes.get(0), "thousand-pub");
+        awaitRoute(pub, "thousand.probe", () -> received.get() >= 1000);
+        pub.flush(WAIT);
+        await().atMost(WAIT).until(() -> total("routed-in") == total("routed-out"));
+        long in3 = Long.parseLong(nodes.get(2).stats().get("routed-in"));
+        long got = received.get();
+        pub.publish("thousand.x", new byte[8]);
+        await().atMost(WAIT).until(() -> received.get() == got + 1000);
+        assertThat(Long.parseLong(nodes.get(2).stats().get("routed-in")) - in3).as("forwarded once").isEqualTo(1);
+        c.close();
+        await("the client's disconnect takes its interest away").atMost(WAIT)
+                .until(() -> member(nodes.get(0), node3).get("interest").asInt() == before);
+    }
+
+    @Test
+    void aHundredThousandDistinctPatternsPropagateAndLeaveWithTheirClients() throws Exception {
+        String node3 = self(nodes.get(2));
+        int before = member(nodes.get(0), node3).get("interest").asInt();
+        List<Connection> many = new ArrayList<>();
+        AtomicLong received = new AtomicLong();
+        long start = System.nanoTime();
+        for (int c = 0; c < 10; c++) {
+            Connection conn = client(nodes.get(2), "patterns-" + c);
+            for (int i = 0; i < 10_000; i++) {
+                conn.subscribe("wide." + c + "." + i + ".>", m -> received.incrementAndGet());
+            }
+            many.add(conn);
+        }
+        for (Connection conn : many) {
+            conn.flush(WAIT);
+        }
+        await().atMost(WAIT).until(() -> member(nodes.get(0), node3).get("interest").asInt() == before + 100_000);
+        System.out.printf("100,000 patterns subscribed on node 3 were all known on node 1 %d ms after the first SUB%n",
+                (System.nanoTime() - start) / 1_000_000);
+        Connection pub = client(nodes.get(0), "wide-pub");
+        awaitRoute(pub, "wide.9.9999.x", () -> received.get() > 0);
+        for (Connection conn : many) {
+            conn.close();
+        }
+        await().atMost(WAIT).until(() -> member(nodes.get(0), node3).get("interest").asInt() == before);
+    }
+
+    @Test
+    void eachBrokerShowsTheMembersTheirStateAndTheirClientsOnItsAdminPort() throws Exception {
+        Connection extra = client(nodes.get(1), "counted");
+        extra.flush(WAIT);
+        Admin.Reply reply = nodes.get(0).admin("/api/cluster");
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.contentType()).isEqualTo("application/json");
+        JsonNode cluster = reply.json();
+        assertThat(cluster.get("members")).hasSize(3);
+        assertThat(cluster.get("leader").asText()).startsWith("pekko://courier@127.0.0.1:");
+        List<String> clientAddresses = new ArrayList<>();
+        for (JsonNode m : cluster.get("members")) {
+            assertThat(m.get("status").asText()).isEqualTo("up");
+            assertThat(m.get("reachable").asBoolean()).isTrue();
+            assertThat(m.get("routed").asBoolean()).isTrue();
+            clientAddresses.add(m.get("clientAddress").asText());
+        }
+        assertThat(clientAddresses).containsExactlyInAnyOrderElementsOf(nodes.stream()
+                .map(n -> "127.0.0.1:" + n.address().getPort()).toList());
+        // Client counts travel with the keepalives: what node 1 says of node 2 becomes what node 2 says of itself.
+        String node2 = self(nodes.get(1));
+        await().atMost(WAIT).until(() -> member(nodes.get(0), node2).get("clients").asLong()
+                == nodes.get(1).admin("/api/server").json().get("clients").asLong());
+        assertThat(nodes.get(1).admin("/readyz").status()).isEqualTo(200);
+    }
+
+    static String self(BrokerProcess node) throws Exception {
+        return node.admin("/api/cluster").json().get("self").asText();
+    }
+
+    /** What {@code viewer}'s admin port says of the member {@code node}. */
+    static JsonNode member(BrokerProcess viewer, String node) throws Exception {
+        for (JsonNode m : viewer.admin("/api/cluster").json().get("members")) {
+            if (m.get("node").asText().equals(node)) {
+                return m;
+            }
+        }
+        throw new AssertionError(node + " is not a member in " + viewer.admin("/api/cluster").body());
+    }
+
+    private static long total(String counter) throws Exception {
+        long sum = 0;
+        for (BrokerProcess n : nodes) {
+            sum += Long.parseLong(n.stats().get(counter));
+        }
+        return sum;
+    }
+
+    /** Free ports for a cluster of three: each node's client port is 0, its cluster and route ports chosen here. */
+    static final class Cluster3 {
+        static List<BrokerProcess> start() throws Exception {
+            int[] ports = freePorts(3);
+            String seeds = "[\"127.0.0.1:" + ports[0] + "\", \"127.0.0.1:" + ports[1] + "\"]";
+            List<BrokerProcess> started = new ArrayList<>();
+            try {
+                for (int port : ports) {
+                    started.add(BrokerProcess.start(node(port, seeds), "-Xmx256m"));
+                }
+                await().atMost(WAIT).until(() -> {
+                    for (BrokerProcess n : started) {
+                        if (!n.stats().get("peers").equals("2")) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+                return started;
+            } catch (Exception | Error e) {
+                for (BrokerProcess n : started) {
+                    n.close();
+                }
+                throw e;
+            }
+        }
+
+        static String node(int clusterPort, String seeds) {
+            return """
+                    courier.cluster {
+                      enabled = true
+                      port = %d
+                      route-port = 0
+                      seeds = %s
+                      split-brain-resolver.stable-after = 3s
+                    }
+                    courier.admin { enabled = true, port = 0 }
+                    # Several JVMs share two cores here: tolerate a few seconds' stall before calling a node unreachable.
+                    pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s
+                    pekko.remote.artery.advanced.test-mode = on
+                    """.formatted(clusterPort, seeds);
+        }
+
+        static int[] freePorts(int n) throws IOException {
+            int[] ports = new int[n];
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    ServerSocket s = new ServerSocket(0);
+                    held.add(s);
+                    ports[i] = s.getLocalPort();
+                }
+            } finally {
+                for (ServerSocket s : held) {
+                    s.close();
+                }
+            }
+            return ports;
+        }
+    }
+}
