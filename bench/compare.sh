@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Courier vs NATS vs Mosquitto on this machine, through one Java load generator (Courier's client, jnats, Paho MQTT
-# at QoS 0), each broker in its own process on 127.0.0.1 with its default settings, one system at a time.
+# Courier vs NATS vs Mosquitto on this machine, from one Java load generator, each broker in its own process on
+# 127.0.0.1 with its default settings, one system at a time: through each system's own Java client (Courier's,
+# jnats, Paho MQTT at QoS 0), then as raw frames (pre-encoded frames in large writes, counted on the subscriber side,
+# no client library), with the load generator's and the broker's CPU time beside every throughput figure.
 #
 #   bench/compare.sh [--scale X] [--systems "courier nats mosquitto"] [--idle-connections N] [--idle-hold PT30S]
 #
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
         --systems) systems=$2; shift 2 ;;
         --idle-connections) idle_connections=$2; shift 2 ;;
         --idle-hold) idle_hold=$2; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

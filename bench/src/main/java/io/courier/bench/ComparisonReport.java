@@ -20,13 +20,17 @@ public final class ComparisonReport {
             "mosquitto", "#2ca02c");
 
     /** One table row: the figure of each system that measured it. */
-    record Row(String label, String unit, boolean higherIsBetter, Map<String, Measurement> bySystem) {
+    record Row(String label, String unit, Measurement.Better better, Map<String, Measurement> bySystem) {
         Double value(String system) {
             Measurement m = bySystem.get(system);
             return m == null ? null : m.value();
         }
 
+        /** Courier's figure over the other's; none for a count (a 0 of missing messages is no score). */
         Double ratio(String other) {
+            if (better == Measurement.Better.NONE) {
+                return null;
+            }
             Double c = value("courier");
             Double o = value(other);
             return c == null || o == null || o == 0 ? null : c / o;
@@ -40,7 +44,7 @@ public final class ComparisonReport {
         this.measurements = List.copyOf(measurements);
         Map<String, Row> byLabel = new LinkedHashMap<>();
         for (Measurement m : measurements) {
-            byLabel.computeIfAbsent(m.row(), l -> new Row(l, m.unit(), m.higherIsBetter(), new LinkedHashMap<>()))
+            byLabel.computeIfAbsent(m.row(), l -> new Row(l, m.unit(), m.better(), new LinkedHashMap<>()))
                     .bySystem().put(m.system(), m);
         }
         rows.addAll(byLabel.values());
@@ -73,7 +77,9 @@ public final class ComparisonReport {
                     .append(ratio(r.ratio("mosquitto"))).append(" |\n");
         }
         sb.append("\nRatios are Courier's figure divided by the other's: above 1 is better for rates, below 1 is "
-                + "better for latencies and memory.\n");
+                + "better for latencies and memory. Counts (published, delivered, missing messages) and CPU time have "
+                + "no ratio. Rows named \"raw frames\" use no client library: pre-encoded frames written in large "
+                + "writes, frames counted on the subscriber's side.\n");
         return sb.toString();
     }
 
@@ -107,7 +113,7 @@ public final class ComparisonReport {
         distributions.forEach((scenario, bySystem) -> sb.append(Charts.percentiles(scenario, bySystem, COLOURS)));
         sb.append("<h2>Throughput</h2>");
         for (Row r : rows) {
-            if (r.higherIsBetter()) {
+            if (r.better() == Measurement.Better.HIGHER) {
                 Map<String, Double> values = new LinkedHashMap<>();
                 for (String s : SYSTEMS) {
                     if (r.value(s) != null) {

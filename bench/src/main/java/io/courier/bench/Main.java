@@ -58,18 +58,17 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Driver driver = switch (system) {
-                case "courier" -> new CourierDriver(List.of(server));
-                case "nats" -> new NatsDriver(server);
-                case "mosquitto", "mqtt" -> new MqttDriver(server);
-                default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                        "unknown --system " + system + ": use courier, nats or mosquitto");
-            };
+            Contender contender;
+            try {
+                contender = Contender.of(system, server);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--system: " + e.getMessage());
+            }
             int colon = server.lastIndexOf(':');
             if (colon < 0) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--server must be host:port, got " + server);
             }
-            new Suite(driver, new Suite.Settings(scale, server.substring(0, colon),
+            new Suite(contender, new Suite.Settings(scale, server.substring(0, colon),
                     Integer.parseInt(server.substring(colon + 1)), brokerPid, results, idleConnections, idleHold)).run();
             return 0;
         }

@@ -11,9 +11,26 @@ import java.util.Locale;
  * back by the {@link ComparisonReport}. A latency figure carries its whole distribution, so the report can plot it.
  */
 public record Measurement(String system, String scenario, String metric, double value, String unit,
-                          boolean higherIsBetter, String detail, Histogram distribution) {
+                          Better better, String detail, Histogram distribution) {
+
+    /**
+     * Which way the figure is good, stored as {@code higher}, {@code lower} or {@code none}. A {@link #NONE} figure
+     * is a count to read, not a score (messages published, missing, CPU used): the report shows no ratio for it.
+     */
+    public enum Better {
+        HIGHER, LOWER, NONE;
+
+        String word() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static Better of(String word) {
+            return valueOf(word.toUpperCase(Locale.ROOT));
+        }
+    }
 
     public Measurement {
+        java.util.Objects.requireNonNull(better, "better");
         for (String field : new String[] {system, scenario, metric, unit, detail}) {
             if (field.indexOf('\t') >= 0 || field.indexOf('\n') >= 0) {
                 throw new IllegalArgumentException("tabs and newlines cannot be stored: " + field);
@@ -28,7 +45,7 @@ public record Measurement(String system, String scenario, String metric, double 
 
     public String toLine() {
         return String.join("\t", system, scenario, metric, String.format(Locale.ROOT, "%.3f", value), unit,
-                higherIsBetter ? "higher" : "lower", detail.isEmpty() ? "-" : detail, encode(distribution));
+                better.word(), detail.isEmpty() ? "-" : detail, encode(distribution));
     }
 
     public static Measurement parse(String line) {
@@ -36,7 +53,7 @@ public record Measurement(String system, String scenario, String metric, double 
         if (f.length != 8) {
             throw new IllegalArgumentException("expected 8 tab-separated fields, got " + f.length + ": " + line);
         }
-        return new Measurement(f[0], f[1], f[2], Double.parseDouble(f[3]), f[4], f[5].equals("higher"),
+        return new Measurement(f[0], f[1], f[2], Double.parseDouble(f[3]), f[4], Better.of(f[5]),
                 f[6].equals("-") ? "" : f[6], decode(f[7]));
     }
 

@@ -1,5 +1,6 @@
 package io.courier.bench;
 
+import io.courier.loadgen.Driver;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
@@ -13,9 +14,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -23,10 +24,21 @@ import java.util.function.Consumer;
  * and the closest to Courier's and NATS's delivery. MQTT 3.1.1 has no reply topic, so a request goes to
  * {@code topic} and the responder echoes it to {@code topic/reply}; the first 8 payload bytes carry the request's
  * number, which matches the reply to its future.
+ *
+ * <p>Publishing is paced by a window of {@value #WINDOW} messages handed to Paho and not yet written to the socket:
+ * {@link Link#publish} takes a permit (blocking, as a full socket would) and Paho's {@code deliveryComplete}, which
+ * it calls for a QoS 0 message once it is written, gives it back. Paho itself does not bound QoS 0 messages (its
+ * max-inflight counts only the one its sender thread holds), and it keeps unsent ones in a {@code Vector} it removes
+ * from the front of: unbounded, each send moved the whole backlog, and a 1,000,000-message run fell to a few hundred
+ * messages a second. The window keeps that queue short without sleeping or retrying.
  */
 public final class MqttDriver implements Driver {
 
-    private static final int MAX_INFLIGHT = 10_000;
+    /** Messages handed to Paho and not yet written by its sender thread, per connection. */
+    static final int WINDOW = 1_000;
+    /** The userContext of a windowed publish, so {@code deliveryComplete} releases only what {@code publish} took. */
+    private static final Object WINDOWED = new Object();
+
     private final String uri;
 
     /** {@code server} is host:port. */
@@ -37,11 +49,6 @@ public final class MqttDriver implements Driver {
     @Override
     public String system() {
         return "mosquitto";
-    }
-
-    @Override
-    public IdleConnections.Protocol protocol() {
-        return IdleConnections.Protocol.MQTT;
     }
 
     @Override
@@ -56,7 +63,8 @@ public final class MqttDriver implements Driver {
         MqttConnectOptions options = new MqttConnectOptions();
         options.setCleanSession(true);
         options.setAutomaticReconnect(false);
-        options.setMaxInflight(MAX_INFLIGHT);
+        // QoS 0 messages count against it only while Paho's sender thread holds them; the window above is the bound.
+        options.setMaxInflight(WINDOW);
         MqttLink link = new MqttLink(client);
         client.setCallback(link);
         client.connect(options).waitForCompletion(10_000);
@@ -65,10 +73,10 @@ public final class MqttDriver implements Driver {
 
     private static final class MqttLink implements Link, MqttCallback {
         private final MqttAsyncClient client;
+        private final Semaphore window = new Semaphore(WINDOW);
         private final Map<String, Consumer<byte[]>> handlers = new ConcurrentHashMap<>();
         private final Map<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
         private final AtomicLong nextRequest = new AtomicLong();
-        private volatile IMqttDeliveryToken last;
         private volatile String replyTopic;
 
         MqttLink(MqttAsyncClient client) {
@@ -76,19 +84,22 @@ public final class MqttDriver implements Driver {
         }
 
         @Override
-        public void publish(String topic, byte[] payload) throws MqttException {
-            while (true) {
-                try {
-                    last = client.publish(topic, payload, 0, false);
-                    return;
-                } catch (MqttException e) {
-                    // Paho counts unsent QoS 0 messages against max-inflight: wait for its sender, as a blocking write would.
-                    if (e.getReasonCode() != MqttException.REASON_CODE_MAX_INFLIGHT) {
-                        throw e;
-                    }
-                    LockSupport.parkNanos(20_000);
-                }
+        public void publish(String topic, byte[] payload) throws MqttException, InterruptedException {
+            window.acquire();
+            try {
+                client.publish(topic, payload, 0, false, WINDOWED, null);
+            } catch (MqttException | RuntimeException e) {
+                window.release();
+                throw e;
             }
+        }
+
+        /**
+         * For the responder, which publishes from Paho's callback thread: that thread is the one that releases the
+         * window, so it must never wait for it. One reply per request keeps this bounded by the requests in flight.
+         */
+        private void publishFromCallback(String topic, byte[] payload) throws MqttException {
+            client.publish(topic, payload, 0, false);
         }
 
         @Override
@@ -102,7 +113,7 @@ public final class MqttDriver implements Driver {
             String reply = topic + "/reply";
             subscribe(topic, payload -> {
                 try {
-                    publish(reply, payload);
+                    publishFromCallback(reply, payload);
                 } catch (MqttException e) {
                     throw new IllegalStateException(e);
                 }
@@ -120,6 +131,9 @@ public final class MqttDriver implements Driver {
                 pending.put(id, reply);
                 reply.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).whenComplete((r, e) -> pending.remove(id));
                 publish(topic, stamped);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reply.completeExceptionally(e);
             } catch (MqttException | RuntimeException e) {
                 reply.completeExceptionally(e);
             }
@@ -139,12 +153,14 @@ public final class MqttDriver implements Driver {
             replyTopic = topic;
         }
 
+        /** Every windowed message has been written to the socket once the whole window is free again. */
         @Override
-        public void flush(Duration timeout) throws MqttException {
-            IMqttDeliveryToken t = last;
-            if (t != null) {
-                t.waitForCompletion(timeout.toMillis());
+        public void flush(Duration timeout) throws InterruptedException {
+            if (!window.tryAcquire(WINDOW, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                throw new IllegalStateException("Paho did not write " + (WINDOW - window.availablePermits())
+                        + " QoS 0 messages within " + timeout);
             }
+            window.release(WINDOW);
         }
 
         @Override
@@ -170,6 +186,9 @@ public final class MqttDriver implements Driver {
 
         @Override
         public void deliveryComplete(IMqttDeliveryToken token) {
+            if (token.getUserContext() == WINDOWED) {
+                window.release();
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.courier.bench;
 
+import io.courier.loadgen.Driver;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Nats;
@@ -22,11 +23,6 @@ public final class NatsDriver implements Driver {
     @Override
     public String system() {
         return "nats";
-    }
-
-    @Override
-    public IdleConnections.Protocol protocol() {
-        return IdleConnections.Protocol.NATS;
     }
 
     @Override
@@ -75,6 +71,11 @@ public final class NatsDriver implements Driver {
         @Override
         public void flush(Duration timeout) throws Exception {
             connection.flush(timeout);
+        }
+
+        @Override
+        public long maxPayload() {
+            return connection.getMaxPayload() > 0 ? connection.getMaxPayload() : Long.MAX_VALUE;
         }
 
         @Override

@@ -3,69 +3,121 @@ package io.courier.cli;
 import io.courier.client.Connection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 
-/** Publishes one message, the same message N times, or one message per line of standard input. */
+/** Publishes MESSAGE (N times), a file or the whole standard input as one message, or one message per line. */
 @Command(name = "pub", mixinStandardHelpOptions = true,
-        description = {"Publish MESSAGE to TOPIC; without MESSAGE, publish each line read from standard input.",
-                "Returns once the broker has received everything."})
+        description = {"Publish to TOPIC one of:",
+                "  MESSAGE      the argument as UTF-8, --count times; {{Count}} in it becomes",
+                "               the message's number (1, 2, ...), {{Time}} the time it is",
+                "               sent (ISO-8601 UTC, milliseconds)",
+                "  --file FILE  the file's bytes, exactly, as one message (--count times)",
+                "  --stdin      all of standard input, exactly, as one message (--count",
+                "               times)",
+                "  --lines      one message per line of standard input, its bytes as they",
+                "               are; lines end at \\n only, which is not sent, and a \\r",
+                "               before it is kept (drop it with tr -d '\\r')",
+                "Without MESSAGE, --file or --stdin, pub reads --lines. Give one at most.",
+                "Returns once the broker has received everything."},
+        footer = {"%nExamples:",
+                "  courier pub orders.eu.created '{\"id\":1}' -H trace=42",
+                "  courier pub ticks 'tick {{Count}} at {{Time}}' --count 10 --sleep 500ms",
+                "  courier pub images.new --file cat.png",
+                "  printf 'a\\nb\\n' | courier pub letters          two messages, 'a' and 'b'"})
 final class PubCommand implements Callable<Integer> {
+
+    private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(10);
 
     @Parameters(index = "0", paramLabel = "TOPIC", description = "topic to publish to, e.g. orders.eu.created")
     String topic;
 
-    @Parameters(index = "1", arity = "0..1", paramLabel = "MESSAGE", description = "payload (UTF-8)")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "MESSAGE",
+            description = "payload text (UTF-8), with {{Count}} and {{Time}} replaced")
     String message;
 
-    @Option(names = {"-n", "--count"}, paramLabel = "N", defaultValue = "1",
-            description = "publish MESSAGE N times (default: ${DEFAULT-VALUE})")
+    @Option(names = "--file", paramLabel = "FILE", description = "publish the file's bytes as one message")
+    Path file;
+
+    @Option(names = "--stdin", description = "publish all of standard input as one message")
+    boolean stdin;
+
+    @Option(names = "--lines", description = "publish each line of standard input (the default without MESSAGE)")
+    boolean lines;
+
+    @Option(names = {"-n", "--count"}, paramLabel = "N", defaultValue = "1", converter = Counts.AtLeastOne.class,
+            description = "publish the message N times, N >= 1 (default: ${DEFAULT-VALUE}); not with --lines")
     long count;
 
-    @Option(names = {"-H", "--header"}, paramLabel = "KEY=VALUE", description = "header to attach (repeatable)")
-    Map<String, String> headers = Map.of();
+    @Option(names = "--sleep", paramLabel = "DURATION", converter = Durations.OrZero.class,
+            description = "wait this long between two messages; " + Durations.HELP)
+    Duration sleep = Duration.ZERO;
 
-    @Option(names = {"--reply-to"}, paramLabel = "TOPIC", description = "reply topic to attach")
+    @Option(names = {"-H", "--header"}, paramLabel = "KEY=VALUE",
+            converter = Header.Converter.class, description = "header to attach (repeatable)")
+    List<Header> headers;
+
+    @Option(names = "--reply-to", paramLabel = "TOPIC", description = "reply topic to attach")
     String replyTo = "";
 
     @Mixin
     ServerOption server;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        if (count < 1) {
-            throw new CliFailure("--count must be at least 1, got " + count);
+        int modes = (message != null ? 1 : 0) + (file != null ? 1 : 0) + (stdin ? 1 : 0) + (lines ? 1 : 0);
+        if (modes > 1) {
+            throw UsageErrors.of(spec, "MESSAGE, --file, --stdin and --lines exclude each other: give one");
         }
+        boolean perLine = modes == 0 || lines;
+        if (perLine && spec.commandLine().getParseResult().hasMatchedOption("--count")) {
+            throw UsageErrors.of(spec, "--count does not go with --lines (each line is published once)");
+        }
+        Map<String, String> headerMap = headers == null ? Map.of() : Header.toMap(headers);
+        Template template = message != null ? Template.of(message) : null;
+        byte[] whole = file != null ? readFile(file) : stdin ? readStdin() : null;
         long published = 0;
         try (Connection connection = server.connect("courier-cli-pub")) {
-            if (message != null) {
-                byte[] payload = message.getBytes(StandardCharsets.UTF_8);
-                for (long i = 0; i < count; i++) {
-                    send(connection, payload);
+            if (perLine) {
+                if (modes == 0 && System.console() != null) {
+                    System.err.println("reading one message per line from standard input (Ctrl-D to end)");
                 }
-                published = count;
+                Lines in = new Lines(System.in);
+                for (byte[] line; (line = in.next()) != null; ) {
+                    pause(published);
+                    connection.publish(topic, replyTo, headerMap, line);
+                    published++;
+                }
             } else {
-                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-                String line;
-                while ((line = in.readLine()) != null) {
-                    send(connection, line.getBytes(StandardCharsets.UTF_8));
+                for (long i = 1; i <= count; i++) {
+                    pause(published);
+                    byte[] payload = template != null ? template.render(i, Instant.now()) : whole;
+                    connection.publish(topic, replyTo, headerMap, payload);
                     published++;
                 }
             }
-            connection.flush(Duration.ofSeconds(10));
+            connection.flush(CONFIRM_TIMEOUT);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage());
         } catch (TimeoutException e) {
-            throw new CliFailure("the broker did not confirm the messages within 10 s");
+            throw new CliFailure("the broker did not confirm the messages within " + Durations.format(CONFIRM_TIMEOUT));
         } catch (IOException e) {
             throw new CliFailure("cannot read standard input: " + e.getMessage());
         }
@@ -73,7 +125,34 @@ final class PubCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void send(Connection connection, byte[] payload) {
-        connection.publish(topic, replyTo, headers, payload);
+    /** Before every message but the first, waits --sleep. */
+    private void pause(long published) throws InterruptedException {
+        if (published > 0 && !sleep.isZero()) {
+            Thread.sleep(sleep.toMillis(), (int) (sleep.toNanos() % 1_000_000));
+        }
+    }
+
+    private static byte[] readFile(Path file) {
+        try {
+            if (Files.isRegularFile(file) && Files.size(file) > Integer.MAX_VALUE - 8) {
+                throw new CliFailure("cannot publish " + file + ": " + Files.size(file) + " bytes is more than one"
+                        + " message can hold");
+            }
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new CliFailure("cannot read " + file + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw new CliFailure("cannot read " + file + ": permission denied");
+        } catch (IOException e) {
+            throw new CliFailure("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static byte[] readStdin() {
+        try {
+            return System.in.readAllBytes();
+        } catch (IOException e) {
+            throw new CliFailure("cannot read standard input: " + e.getMessage());
+        }
     }
 }

@@ -8,6 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -16,8 +17,8 @@ import java.util.concurrent.TimeoutException;
 
 /** Sends one request and prints the reply. */
 @Command(name = "req", mixinStandardHelpOptions = true,
-        description = {"Send MESSAGE as a request to TOPIC and print the reply's payload.",
-                "Exits 1 with 'no responders' at once when nothing subscribes to TOPIC."})
+        description = {"Send MESSAGE as a request to TOPIC and print the reply's payload: its bytes as they are,",
+                "then a newline. Exits 1 with 'no responders' at once when nothing subscribes to TOPIC."})
 final class ReqCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "TOPIC", description = "topic to send the request to")
@@ -27,7 +28,7 @@ final class ReqCommand implements Callable<Integer> {
     String message;
 
     @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", defaultValue = "2s", converter = Durations.class,
-            description = "how long to wait for the reply (default: ${DEFAULT-VALUE})")
+            description = "how long to wait for the reply, " + Durations.HELP + " (default: ${DEFAULT-VALUE})")
     Duration timeout;
 
     @Mixin
@@ -46,12 +47,14 @@ final class ReqCommand implements Callable<Integer> {
                     throw new CliFailure("no responders for " + topic);
                 }
                 if (e.getCause() instanceof TimeoutException) {
-                    throw new CliFailure("no reply from " + topic + " within " + timeout.toMillis() + " ms");
+                    throw new CliFailure("no reply from " + topic + " within " + Durations.format(timeout));
                 }
                 throw new CliFailure("request failed: " + CliFailure.describe(e.getCause()));
             }
-            System.out.println(new String(reply.payload(), StandardCharsets.UTF_8));
-            System.out.flush();
+            PrintStream out = System.out;
+            out.write(reply.payload(), 0, reply.payload().length);
+            out.write('\n');
+            out.flush();
         }
         return 0;
     }

@@ -1,17 +1,9 @@
 package io.courier.cli;
 
-import com.typesafe.config.ConfigFactory;
-import io.courier.broker.Broker;
 import io.courier.client.Connection;
 import io.courier.client.Courier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,48 +12,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /** The {@code courier} commands against an embedded broker, with stdout and stderr captured. */
-class CliTest {
-
-    private Broker broker;
-    private String server;
-    private final PrintStream realOut = System.out;
-    private final PrintStream realErr = System.err;
-    private final InputStream realIn = System.in;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-    @BeforeEach
-    void setUp() {
-        broker = Broker.start(ConfigFactory.parseString("courier.port = 0"));
-        server = "127.0.0.1:" + broker.address().getPort();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void tearDown() {
-        System.setOut(realOut);
-        System.setErr(realErr);
-        System.setIn(realIn);
-        broker.stop();
-    }
-
-    private String out() {
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private String err() {
-        return err.toString(StandardCharsets.UTF_8);
-    }
+class CliTest extends EmbeddedBrokerCli {
 
     @Test
     void subPrintsWhatPubPublishesAndExitsAfterCount() throws Exception {
-        CompletableFuture<Integer> sub = CompletableFuture.supplyAsync(
-                () -> Main.run("sub", "orders.>", "--count", "2", "--server", server));
-        await().atMost(Duration.ofSeconds(10)).until(() -> broker.subscriptionCount() == 1);
+        CompletableFuture<Integer> sub = subscribed("sub", "orders.>", "--count", "2");
         assertThat(Main.run("pub", "orders.eu.created", "{\"id\":1}", "--server", server)).isZero();
         assertThat(Main.run("pub", "orders.us.created", "{\"id\":2}", "--server", server)).isZero();
         assertThat(sub.get(10, TimeUnit.SECONDS)).isZero();
@@ -70,10 +27,8 @@ class CliTest {
 
     @Test
     void pubReadsLinesFromStandardInputAndSubPrintsRawPayloads() throws Exception {
-        CompletableFuture<Integer> sub = CompletableFuture.supplyAsync(
-                () -> Main.run("sub", "lines", "--raw", "--count", "3", "--server", server));
-        await().atMost(Duration.ofSeconds(10)).until(() -> broker.subscriptionCount() == 1);
-        System.setIn(new ByteArrayInputStream("one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8)));
+        CompletableFuture<Integer> sub = subscribed("sub", "lines", "--raw", "--count", "3");
+        stdin("one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8));
         assertThat(Main.run("pub", "lines", "--server", server)).isZero();
         assertThat(sub.get(10, TimeUnit.SECONDS)).isZero();
         assertThat(out()).isEqualTo("one\ntwo\nthree\n");

@@ -1,9 +1,10 @@
-package io.courier.bench;
+package io.courier.loadgen;
 
 import io.courier.client.Connection;
 import io.courier.client.Courier;
 import io.courier.client.Message;
 import io.courier.client.Options;
+import io.courier.client.ServerInfo;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -24,11 +25,6 @@ public final class CourierDriver implements Driver {
     @Override
     public String system() {
         return "courier";
-    }
-
-    @Override
-    public IdleConnections.Protocol protocol() {
-        return IdleConnections.Protocol.COURIER;
     }
 
     @Override
@@ -71,6 +67,12 @@ public final class CourierDriver implements Driver {
         @Override
         public void flush(Duration timeout) throws Exception {
             connection.flush(timeout);
+        }
+
+        @Override
+        public long maxPayload() {
+            ServerInfo info = connection.serverInfo();
+            return info == null || info.maxPayload() <= 0 ? Long.MAX_VALUE : info.maxPayload();
         }
 
         @Override

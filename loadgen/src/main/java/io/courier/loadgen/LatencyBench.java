@@ -1,9 +1,10 @@
-package io.courier.bench;
+package io.courier.loadgen;
 
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,12 +49,21 @@ public final class LatencyBench {
         }
     }
 
+    /**
+     * Runs once.
+     *
+     * @throws IllegalArgumentException when the payload is larger than the broker accepts (before anything is sent)
+     */
     public static Result run(Driver driver, Settings settings) throws Exception {
         String topic = driver.topic("bench.echo." + Long.toHexString(System.nanoTime()));
         try (Driver.Link responder = driver.connect("bench-responder");
              Driver.Link requester = driver.connect("bench-requester")) {
-            responder.respond(topic);
             byte[] payload = new byte[Math.max(8, settings.size())];
+            if (payload.length > requester.maxPayload()) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "a payload of %d B is larger than the "
+                        + "broker's max payload of %d B", payload.length, requester.maxPayload()));
+            }
+            responder.respond(topic);
             for (int i = 0; i < settings.warmup(); i++) {
                 requester.request(topic, payload, settings.timeout()).exceptionally(e -> null).join();
             }

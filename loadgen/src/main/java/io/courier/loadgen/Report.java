@@ -1,4 +1,4 @@
-package io.courier.bench;
+package io.courier.loadgen;
 
 import org.HdrHistogram.Histogram;
 
@@ -13,14 +13,25 @@ public final class Report {
     public static String pubSub(PubSubBench.Result r) {
         PubSubBench.Settings s = r.settings();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "pubsub: %d publisher(s) -> %d subscriber(s), %d messages of %d B%n",
-                s.publishers(), s.subscribers(), r.published(), s.size()));
-        sb.append(String.format(Locale.ROOT, "  published  %,14.0f msgs/s%n", r.publishedPerSecond()));
+        sb.append(String.format(Locale.ROOT, "pubsub: %d publisher(s) -> %d subscriber(s), %,d messages of %d B%n",
+                s.publishers(), s.subscribers(), r.planned(), s.size()));
+        sb.append(String.format(Locale.ROOT, "  published  %,14d of %,d  %,14.0f msgs/s%n", r.published(),
+                r.planned(), r.publishedPerSecond()));
         if (s.subscribers() > 0) {
-            sb.append(String.format(Locale.ROOT, "  delivered  %,14.0f msgs/s  %,10.1f MB/s  (%,d of %,d delivered, %,d lost) in %.3f s%n",
-                    r.deliveredPerSecond(), r.deliveredMegabytesPerSecond(), r.delivered(), r.expected(), r.lost(),
+            sb.append(String.format(Locale.ROOT, "  delivered  %,14d of %,d  %,14.0f msgs/s  %,10.1f MB/s  in %.3f s%n",
+                    r.delivered(), r.expected(), r.deliveredPerSecond(), r.deliveredMegabytesPerSecond(),
                     r.seconds()));
+            sb.append(String.format(Locale.ROOT, "  missing    %,14d (published but not delivered)%n", r.missing()));
             sb.append("  end-to-end latency under load (us): ").append(percentiles(r.latency(), 1)).append('\n');
+        }
+        if (r.generatorCpuNanos() >= 0) {
+            sb.append(String.format(Locale.ROOT, "  CPU: load generator %.2f s (%.0f%% of a core)", r.generatorCpuNanos() / 1e9,
+                    r.generatorCpuPercent()));
+            if (r.brokerCpuNanos() >= 0) {
+                sb.append(String.format(Locale.ROOT, ", broker %.2f s (%.0f%% of a core)", r.brokerCpuNanos() / 1e9,
+                        r.brokerCpuPercent()));
+            }
+            sb.append('\n');
         }
         return sb.toString();
     }
@@ -38,7 +49,7 @@ public final class Report {
     }
 
     /** p50, p90, p99, p99.9 and max, in the histogram's unit divided by {@code scale}. */
-    static String percentiles(Histogram h, double scale) {
+    public static String percentiles(Histogram h, double scale) {
         if (h.getTotalCount() == 0) {
             return "no samples";
         }
