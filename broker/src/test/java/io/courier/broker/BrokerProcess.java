@@ -172,7 +172,21 @@ final class BrokerProcess implements AutoCloseable {
      */
     public static void main(String[] args) throws Exception {
         Broker broker = Broker.start(ConfigFactory.parseString(args[0]));
+        java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
+        // SIGTERM is a graceful stop, as with `courier broker`: exit 0 once the broker has stopped.
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> {
+            signalled.set(true);
+            new Thread(() -> {
+                broker.stop();
+                System.out.println("courier-test-broker-stopped");
+                System.out.flush();
+                Runtime.getRuntime().halt(0);
+            }, "courier-test-stop").start();
+        });
         broker.whenTerminated().thenRun(() -> {
+            if (signalled.get()) {
+                return;
+            }
             System.out.println("courier-test-broker-terminated");
             System.out.flush();
             Runtime.getRuntime().halt(3);

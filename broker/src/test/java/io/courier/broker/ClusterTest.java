@@ -301,14 +301,7 @@ class ClusterTest {
                 for (int port : ports) {
                     started.add(BrokerProcess.start(node(port, seeds), "-Xmx256m"));
                 }
-                await().atMost(WAIT).until(() -> {
-                    for (BrokerProcess n : started) {
-                        if (!n.stats().get("peers").equals("2")) {
-                            return false;
-                        }
-                    }
-                    return true;
-                });
+                awaitAllUp(started);
                 return started;
             } catch (Exception | Error e) {
                 for (BrokerProcess n : started) {
@@ -316,6 +309,27 @@ class ClusterTest {
                 }
                 throw e;
             }
+        }
+
+        /**
+         * Until every node sees every node as an Up member: the split brain resolver counts only Up members, so a
+         * partition made while one node still sees another Joining can leave that node alone in its minority.
+         */
+        static void awaitAllUp(List<BrokerProcess> nodes) {
+            await().atMost(WAIT).until(() -> {
+                for (BrokerProcess n : nodes) {
+                    JsonNode members = n.admin("/api/cluster").json().get("members");
+                    if (members.size() != nodes.size()) {
+                        return false;
+                    }
+                    for (JsonNode m : members) {
+                        if (!m.get("status").asText().equals("up")) {
+                            return false;
+                        }
+                    }
+                }
+                return true;
+            });
         }
 
         static String node(int clusterPort, String seeds) {
