@@ -13,7 +13,12 @@ import io.courier.broker.routing.Router;
 import io.courier.broker.session.Capacity;
 import io.courier.broker.session.RouteSession;
 import io.courier.broker.session.ConnectionsSupervisor;
+import io.courier.broker.routing.LastValues;
+import io.courier.broker.session.UdpBindings;
+import io.courier.broker.session.UdpSide;
 import io.courier.broker.transport.tcp.TcpListener;
+import io.courier.broker.transport.udp.UdpListener;
+import io.courier.broker.transport.udp.UdpSocket;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -70,13 +75,16 @@ public final class Broker implements AutoCloseable {
     private final Router router;
     private final Capacity capacity;
     private final InetSocketAddress address;
+    private final InetSocketAddress udpAddress;
     private final ClusterNode.View cluster;
     private final long startedNanos = System.nanoTime();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile AdminServer admin;
 
     private Broker(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats, Router router,
-                   Capacity capacity, InetSocketAddress address, ClusterNode.View cluster) {
+                   Capacity capacity, InetSocketAddress address, InetSocketAddress udpAddress,
+                   ClusterNode.View cluster) {
+        this.udpAddress = udpAddress;
         this.system = system;
         this.settings = settings;
         this.stats = stats;
@@ -209,12 +217,15 @@ public final class Broker implements AutoCloseable {
         Capacity capacity = Capacity.of(settings);
         Router router = new Router(settings.matchCacheSize());
         ClusterNode.View view = new ClusterNode.View();
+        UdpSettings udpSettings = settings.udp();
+        UdpSide udp = new UdpSide(udpSettings.enabled() ? new UdpBindings(udpSettings, stats.udp()) : null,
+                new LastValues(udpSettings.lastValuePatterns(), udpSettings.lastValueMaxTopics(), stats.udp()));
         CompletableFuture<ActorRef<ConnectionsSupervisor.Command>> supervisorRef = new CompletableFuture<>();
         CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
 
         Behavior<Guardian> guardian = Behaviors.setup(context -> {
             ActorRef<ConnectionsSupervisor.Command> supervisor = context.spawn(
-                    ConnectionsSupervisor.create(settings, stats, router, capacity,
+                    ConnectionsSupervisor.create(settings, stats, router, capacity, udp,
                             () -> advertised(settings, bound, view)),
                     "connections");
             supervisorRef.complete(supervisor);
@@ -223,6 +234,10 @@ public final class Broker implements AutoCloseable {
                         context.spawn(ClusterNode.create(settings, stats, capacity, router, start.self(), view,
                                 () -> (int) stats.connections(),
                                 () -> supervisor.tell(ConnectionsSupervisor.ServersChanged.INSTANCE)), "cluster");
+                        return Behaviors.same();
+                    })
+                    .onMessage(StartUdp.class, start -> {
+                        context.spawn(UdpListener.create(start.socket(), udp.bindings()), "udp");
                         return Behaviors.same();
                     })
                     .build();
@@ -241,11 +256,21 @@ public final class Broker implements AutoCloseable {
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
             bound.complete(binding.localAddress());
             registerShutdown(system, binding, supervisor, settings);
+            InetSocketAddress udpAddress = null;
+            if (udp.bindings() != null) {
+                // With courier.port = 0 the TCP port's number may be taken for UDP: then any free port too.
+                UdpSocket socket = bindUdp(settings, settings.port() == 0 ? 0 : binding.localAddress().getPort(),
+                        stats.udp());
+                udpAddress = socket.localAddress();
+                udp.bindings().attach(socket);
+                system.tell(new StartUdp(socket));
+            }
             if (cluster.enabled()) {
                 startCluster(system, settings, stats, capacity, router, view, binding.localAddress());
             }
-            logStart(settings, binding.localAddress(), effective);
-            Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), view);
+            logStart(settings, binding.localAddress(), udpAddress, effective);
+            Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), udpAddress,
+                    view);
             broker.startAdmin();
             return broker;
         } catch (ExecutionException e) {
@@ -268,6 +293,20 @@ public final class Broker implements AutoCloseable {
     interface Guardian { }
 
     private record StartCluster(ClusterNode.Self self) implements Guardian { }
+
+    private record StartUdp(UdpSocket socket) implements Guardian { }
+
+    /** Binds the UDP port on the client host: {@code courier.udp.port}, or the TCP port's number. */
+    private static UdpSocket bindUdp(BrokerSettings settings, int tcpPort, UdpStats stats) {
+        UdpSettings udp = settings.udp();
+        InetSocketAddress at = new InetSocketAddress(settings.host(), udp.portFor(tcpPort));
+        try {
+            return UdpSocket.bind(at, udp.socketBuffer(), udp.maxDatagram(), stats);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot bind UDP " + hostPort(at) + " (courier.udp.port, or "
+                    + "courier.udp.enabled = false): " + rootMessage(e), e);
+        }
+    }
 
     /**
      * Binds the route port (other brokers' links into this one) and starts this broker's {@link ClusterNode}, which
@@ -339,9 +378,11 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Says once, at start-up, what runs: version, id, where it listens, which configuration, the main limits. */
-    private static void logStart(BrokerSettings s, InetSocketAddress address, Config effective) {
-        log.info("Courier broker {} (server id {}) listening on {}; configuration: {}", Version.CURRENT,
-                s.serverId(), hostPort(address), configurationSources(effective));
+    private static void logStart(BrokerSettings s, InetSocketAddress address, InetSocketAddress udp,
+                                 Config effective) {
+        log.info("Courier broker {} (server id {}) listening on {} (TCP){}; configuration: {}", Version.CURRENT,
+                s.serverId(), hostPort(address), udp == null ? ", UDP off" : " and " + hostPort(udp) + " (UDP)",
+                configurationSources(effective));
         log.info("limits: {} connections ({} in the handshake), {} subscriptions per connection, payloads up to {} "
                         + "bytes, heartbeat every {} ms; slow consumers: {} past {} bytes queued, publishers paused "
                         + "up to {} ms, pacing up to {} ms", s.maxConnections(), s.maxHandshaking(),
@@ -366,7 +407,8 @@ public final class Broker implements AutoCloseable {
         return sources.isEmpty() ? "built-in defaults" : String.join(", ", sources) + " over the built-in defaults";
     }
 
-    static String hostPort(InetSocketAddress a) {
+    /** {@code host:port}, with an IPv6 host in brackets. */
+    public static String hostPort(InetSocketAddress a) {
         String host = a.getHostString();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
@@ -402,6 +444,11 @@ public final class Broker implements AutoCloseable {
             t = t.getCause();
         }
         return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** The UDP address datagrams go to, unless {@code courier.udp.enabled} is off. */
+    public Optional<InetSocketAddress> udpAddress() {
+        return Optional.ofNullable(udpAddress);
     }
 
     /** The address clients connect to (the real port when {@code courier.port = 0}). */

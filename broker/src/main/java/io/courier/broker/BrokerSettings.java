@@ -1,5 +1,7 @@
 package io.courier.broker;
 
+import io.courier.protocol.Topic;
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigOrigin;
@@ -48,7 +50,8 @@ public record BrokerSettings(
         Duration shutdownTimeout,
         int matchCacheSize,
         ClusterSettings cluster,
-        AdminSettings admin) {
+        AdminSettings admin,
+        UdpSettings udp) {
 
     /** What happens when a subscriber's outbound queue is full. */
     public enum SlowConsumerPolicy { DISCONNECT, DROP }
@@ -102,7 +105,21 @@ public record BrokerSettings(
                 r.count("courier.routing.match-cache-size", 0, 10_000_000),
                 readCluster(r),
                 new AdminSettings(r.bool("courier.admin.enabled"), r.nonEmptyString("courier.admin.host"),
-                        r.count("courier.admin.port", 0, 65535)));
+                        r.count("courier.admin.port", 0, 65535)),
+                readUdp(r, maxPayload));
+    }
+
+    private static UdpSettings readUdp(Reader r, int maxPayload) {
+        int maxDatagram = r.sizeInRange("courier.udp.max-datagram", 64, 65507);
+        return new UdpSettings(
+                r.bool("courier.udp.enabled"),
+                r.count("courier.udp.port", -1, 65535),
+                maxDatagram,
+                r.positiveDuration("courier.udp.idle-timeout"),
+                r.count("courier.udp.window", 1, 1_000_000),
+                r.sizeInRange("courier.udp.socket-buffer", 64 * 1024, 1 << 30),
+                r.patternList("courier.last-value.patterns"),
+                r.count("courier.last-value.max-topics", 1, Integer.MAX_VALUE));
     }
 
     private static ClusterSettings readCluster(Reader r) {
@@ -309,15 +326,28 @@ public record BrokerSettings(
         }
 
         List<String> addresses(String key) {
+            return stringList(key, a -> checkAddress(key, a));
+        }
+
+        /** A list of subscription patterns, each valid ({@link Topic#invalidPatternReason}). */
+        List<String> patternList(String key) {
+            return stringList(key, p -> {
+                String invalid = Topic.invalidPatternReason(p);
+                if (invalid != null) {
+                    throw new IllegalArgumentException(key + ": '" + p + "' is not a valid pattern: " + invalid);
+                }
+            });
+        }
+
+        /** A list of strings, each passed to {@code check} (which throws for a bad one). */
+        private List<String> stringList(String key, java.util.function.Consumer<String> check) {
             List<String> list;
             try {
                 list = config.getStringList(key);
             } catch (ConfigException e) {
                 throw invalid(key, e);
             }
-            for (String a : list) {
-                checkAddress(key, a);
-            }
+            list.forEach(check);
             return List.copyOf(list);
         }
 

@@ -24,6 +24,12 @@ public final class BrokerStats {
     final LongAdder routedIn = new LongAdder();
     final LongAdder routeDrops = new LongAdder();
     final LongAdder publisherPauseTimeouts = new LongAdder();
+    private final UdpStats udp = new UdpStats();
+
+    /** The UDP listener's counters. */
+    public UdpStats udp() {
+        return udp;
+    }
 
     /** Client links open now. */
     public long connections() {

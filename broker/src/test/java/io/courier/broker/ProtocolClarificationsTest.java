@@ -442,11 +442,11 @@ class ProtocolClarificationsTest extends OneBrokerTest {
         cases.put("a PING", new Object[] {FrameCodec.encode(Ping.INSTANCE), ErrorCode.NOT_CONNECTED});
         cases.put("an ERR", new Object[] {FrameCodec.encode(new Err(ErrorCode.INTERNAL_ERROR, "x")),
                 ErrorCode.NOT_CONNECTED});
-        cases.put("type 0x0C", new Object[] {new byte[] {0, 0, 0, 1, 0x0C}, ErrorCode.UNKNOWN_FRAME_TYPE});
+        cases.put("type 0x3F", new Object[] {new byte[] {0, 0, 0, 1, 0x3F}, ErrorCode.UNKNOWN_FRAME_TYPE});
         cases.put("type 0x00", new Object[] {new byte[] {0, 0, 0, 1, 0x00}, ErrorCode.UNKNOWN_FRAME_TYPE});
         cases.put("a MSG with a trailing byte", new Object[] {withTrailingByte(msg), ErrorCode.MALFORMED_FRAME});
         cases.put("length 0", new Object[] {new byte[] {0, 0, 0, 0, 0x01}, ErrorCode.MALFORMED_FRAME});
-        cases.put("type 0x0C longer than 8 KiB", new Object[] {ByteBuffer.allocate(5).putInt(9000).put((byte) 0x0C)
+        cases.put("type 0x3F longer than 8 KiB", new Object[] {ByteBuffer.allocate(5).putInt(9000).put((byte) 0x3F)
                 .array(), ErrorCode.FRAME_TOO_LARGE});
         cases.put("a CONNECT longer than 8 KiB", new Object[] {FrameCodec.encode(new Connect(1, "n".repeat(9000),
                 "test", "", "", 0, false)), ErrorCode.FRAME_TOO_LARGE});
@@ -473,7 +473,7 @@ class ProtocolClarificationsTest extends OneBrokerTest {
                 ErrorCode.PROTOCOL_VIOLATION});
         cases.put("a second CONNECT", new Object[] {FrameCodec.encode(new Connect(1, "again", "test", "", "", 0,
                 false)), ErrorCode.PROTOCOL_VIOLATION});
-        cases.put("type 0x0C", new Object[] {new byte[] {0, 0, 0, 1, 0x0C}, ErrorCode.UNKNOWN_FRAME_TYPE});
+        cases.put("type 0x3F", new Object[] {new byte[] {0, 0, 0, 1, 0x3F}, ErrorCode.UNKNOWN_FRAME_TYPE});
         cases.put("a MSG with a trailing byte", new Object[] {withTrailingByte(msg), ErrorCode.MALFORMED_FRAME});
         for (Map.Entry<String, Object[]> c : cases.entrySet()) {
             try (RawClient client = RawClient.connected(broker.address(), "c")) {

@@ -74,6 +74,10 @@ final class PubCommand implements Callable<Integer> {
     @Option(names = "--reply-to", paramLabel = "TOPIC", description = "reply topic to attach")
     String replyTo = "";
 
+    @Option(names = "--udp", description = {"publish each message as one datagram: fastest, may be lost, no headers",
+            "or reply topic; at most the broker's max datagram (1400 bytes by default)"})
+    boolean udp;
+
     @Mixin
     ServerOption server;
 
@@ -91,10 +95,13 @@ final class PubCommand implements Callable<Integer> {
             throw UsageErrors.of(spec, "--count does not go with --lines (each line is published once)");
         }
         Map<String, String> headerMap = headers == null ? Map.of() : Header.toMap(headers);
+        if (udp && (!headerMap.isEmpty() || !replyTo.isEmpty())) {
+            throw UsageErrors.of(spec, "--udp publishes carry no headers or reply topic: drop -H / --reply-to");
+        }
         Template template = message != null ? Template.of(message) : null;
         byte[] whole = file != null ? readFile(file) : stdin ? readStdin() : null;
         long published = 0;
-        try (Connection connection = server.connect("courier-cli-pub")) {
+        try (Connection connection = server.connect("courier-cli-pub", event -> { }, udp)) {
             if (perLine) {
                 if (modes == 0 && System.console() != null) {
                     System.err.println("reading one message per line from standard input (Ctrl-D to end)");
@@ -102,14 +109,14 @@ final class PubCommand implements Callable<Integer> {
                 Lines in = new Lines(System.in);
                 for (byte[] line; (line = in.next()) != null; ) {
                     pause(published);
-                    connection.publish(topic, replyTo, headerMap, line);
+                    send(connection, headerMap, line);
                     published++;
                 }
             } else {
                 for (long i = 1; i <= count; i++) {
                     pause(published);
                     byte[] payload = template != null ? template.render(i, Instant.now()) : whole;
-                    connection.publish(topic, replyTo, headerMap, payload);
+                    send(connection, headerMap, payload);
                     published++;
                 }
             }
@@ -121,8 +128,17 @@ final class PubCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new CliFailure("cannot read standard input: " + e.getMessage());
         }
-        System.err.println("published " + published + (published == 1 ? " message" : " messages") + " to " + topic);
+        System.err.println("published " + published + (published == 1 ? " message" : " messages") + " to " + topic
+                + (udp ? " over UDP" : ""));
         return 0;
+    }
+
+    private void send(Connection connection, Map<String, String> headerMap, byte[] payload) {
+        if (udp) {
+            connection.publishUdp(topic, payload);
+        } else {
+            connection.publish(topic, replyTo, headerMap, payload);
+        }
     }
 
     /** Before every message but the first, waits --sleep. */

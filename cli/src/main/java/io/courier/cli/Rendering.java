@@ -47,6 +47,12 @@ sealed interface Rendering permits Rendering.Raw, Rendering.Text, Rendering.Json
                     sb.append("  header ").append(Escapes.text(h.getKey())).append(": ")
                             .append(Escapes.text(h.getValue())).append('\n');
                 }
+                if (message.gapBefore() > 0) {
+                    sb.append("  gap: ").append(message.gapBefore()).append(" lost before this one\n");
+                }
+                if (message.resync()) {
+                    sb.append("  resync: last value\n");
+                }
             }
             return sb.toString().getBytes(StandardCharsets.UTF_8);
         }

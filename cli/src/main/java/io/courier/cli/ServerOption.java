@@ -36,6 +36,11 @@ final class ServerOption {
 
     /** Connects, with {@code listener} hearing of the connection's state changes (see {@link ConnectionListener}). */
     Connection connect(String name, ConnectionListener listener) {
+        return connect(name, listener, false);
+    }
+
+    /** As {@link #connect(String, ConnectionListener)}, with a UDP endpoint bound when {@code udp}. */
+    Connection connect(String name, ConnectionListener listener, boolean udp) {
         String origin = fromFlag() ? "--server" : "COURIER_SERVER";
         for (String s : servers) {
             String t = s.trim();
@@ -47,7 +52,7 @@ final class ServerOption {
         Options options;
         try {
             options = Options.builder().servers(servers).name(name).connectTimeout(CONNECT_TIMEOUT)
-                    .connectionListener(listener).build();
+                    .connectionListener(listener).udp(udp).build();
         } catch (IllegalArgumentException e) {
             throw UsageErrors.of(command, origin + ": " + e.getMessage());
         }

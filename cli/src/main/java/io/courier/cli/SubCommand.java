@@ -1,6 +1,7 @@
 package io.courier.cli;
 
 import io.courier.client.Connection;
+import io.courier.client.Delivery;
 import io.courier.client.ConnectionEvent;
 import io.courier.client.Subscription;
 import picocli.CommandLine.Command;
@@ -68,6 +69,10 @@ final class SubCommand implements Callable<Integer> {
     @Option(names = "--headers", description = "text output: also print the reply topic and the headers")
     boolean headers;
 
+    @Option(names = "--udp", description = {"receive as datagrams: subscriptions and heartbeats stay on TCP; lost",
+            "messages are not resent (--headers shows each message's gap)"})
+    boolean udp;
+
     @Option(names = "--timestamp", description = "text output: start each message with the time it was received")
     boolean timestamp;
 
@@ -88,7 +93,7 @@ final class SubCommand implements Callable<Integer> {
             if (event.type() == ConnectionEvent.Type.CLOSED && failure.compareAndSet(null, event.reason())) {
                 done.countDown();
             }
-        })) {
+        }, udp)) {
             Subscription subscription;
             try {
                 subscription = connection.subscribe(pattern, queue, message -> {
@@ -106,7 +111,7 @@ final class SubCommand implements Callable<Integer> {
                     } else if (count > 0 && n == count) {
                         done.countDown();
                     }
-                });
+                }, udp ? Delivery.UDP : Delivery.TCP);
             } catch (IllegalArgumentException e) {
                 throw new CliFailure(e.getMessage());
             }

@@ -32,6 +32,9 @@ final class ClientSubscription implements Subscription, Runnable {
 
         /** The handler threw on {@code message}. */
         void handlerFailed(ClientSubscription subscription, Message message, Exception exception);
+
+        /** Asks the broker for the subscription's last values (LAST); completes when they were all handed over. */
+        java.util.concurrent.CompletableFuture<Void> resync(ClientSubscription subscription);
     }
 
     private final int sid;
@@ -40,7 +43,10 @@ final class ClientSubscription implements Subscription, Runnable {
     private final MessageHandler handler;
     private final int pendingLimit;
     private final boolean onReader;
+    private final Delivery delivery;
     private final Owner owner;
+    /** UDP reader only: the sequence number the next datagram should carry; -1 before the first. */
+    private long udpNext = -1;
     /** Chunks of messages for the handler, one per read (at most {@link #MAX_COLLECT} each). */
     private final ConcurrentLinkedQueue<Message[]> queue = new ConcurrentLinkedQueue<>();
     /** Messages the drain took from the queue so far; written by the drain only. */
@@ -65,7 +71,8 @@ final class ClientSubscription implements Subscription, Runnable {
     private int room;
 
     ClientSubscription(int sid, String pattern, String queueGroup, MessageHandler handler, int pendingLimit,
-                       boolean onReader, Owner owner) {
+                       boolean onReader, Delivery delivery, Owner owner) {
+        this.delivery = delivery;
         this.sid = sid;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
@@ -105,6 +112,34 @@ final class ClientSubscription implements Subscription, Runnable {
         } else {
             owner.unsubscribeAfter(this, n);
         }
+    }
+
+    @Override
+    public Delivery delivery() {
+        return delivery;
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Void> resync() {
+        return owner.resync(this);
+    }
+
+    /**
+     * UDP reader only: the datagrams lost before one numbered {@code seq} (unsigned); -1 when it is older than one
+     * already seen (it came late, and a newer value has been delivered).
+     */
+    long udpGap(int seq) {
+        long s = seq & 0xFFFF_FFFFL;
+        if (udpNext < 0) {
+            udpNext = (s + 1) & 0xFFFF_FFFFL;
+            return 0;
+        }
+        long ahead = (s - udpNext) & 0xFFFF_FFFFL;
+        if (ahead >= 1L << 31) {
+            return -1;
+        }
+        udpNext = (s + 1) & 0xFFFF_FFFFL;
+        return ahead;
     }
 
     @Override
@@ -191,6 +226,17 @@ final class ClientSubscription implements Subscription, Runnable {
             handOver();
         }
         return reachedLimit;
+    }
+
+    /**
+     * Offers {@code message} and hands it over at once, under this subscription's lock: for the paths other than the
+     * TCP reader's MSGs (UDP datagrams, RESYNC frames), which may reach one subscription from two threads.
+     */
+    synchronized void offerAndHandOver(Message message, Subscriptions registry) {
+        if (offer(message)) {
+            registry.remove(this);
+        }
+        handOver();
     }
 
     /** Reader thread: whether messages taken by {@link #offer} wait for {@link #handOver()}. */

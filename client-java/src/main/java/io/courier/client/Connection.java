@@ -70,6 +70,29 @@ public interface Connection extends AutoCloseable {
     Subscription subscribe(String pattern, String queueGroup, MessageHandler handler);
 
     /**
+     * Subscribes with its messages delivered as {@code delivery} says; {@link Delivery#UDP} needs
+     * {@link Options.Builder#udp}.
+     */
+    Subscription subscribe(String pattern, MessageHandler handler, Delivery delivery);
+
+    /** A queue-group subscription delivered as {@code delivery} says. */
+    Subscription subscribe(String pattern, String queueGroup, MessageHandler handler, Delivery delivery);
+
+    /**
+     * Publishes {@code payload} to {@code topic} as one datagram: no flow control, no retry, no ordering with TCP
+     * publishes; it may be lost. Needs {@link Options.Builder#udp}. While no UDP endpoint is bound (the connection is
+     * reconnecting) the publish is not sent and is counted in {@link UdpCounters#notSent()}.
+     *
+     * @throws IllegalArgumentException when the datagram would be larger than the broker's max datagram, or the
+     *                                  topic is invalid
+     * @throws IllegalStateException    when the connection was made without UDP
+     */
+    void publishUdp(String topic, byte[] payload);
+
+    /** The UDP side's counters (all 0 without UDP). */
+    UdpCounters udpCounters();
+
+    /**
      * Sends a request and completes with the first reply. Completes exceptionally with {@link NoRespondersException}
      * when nothing subscribes to {@code topic}, with {@link java.util.concurrent.TimeoutException} after
      * {@code timeout}, and with the publish failure ({@link ReconnectBufferFullException},

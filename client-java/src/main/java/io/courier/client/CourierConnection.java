@@ -4,6 +4,7 @@ import io.courier.protocol.Connect;
 import io.courier.protocol.Connected;
 import io.courier.protocol.ErrorCode;
 import io.courier.protocol.FrameCodec;
+import io.courier.protocol.Last;
 import io.courier.protocol.Subscribe;
 import io.courier.protocol.Topic;
 import io.courier.protocol.Unsubscribe;
@@ -53,6 +54,12 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
     /** The link in use or being opened, so that closing can cut it. */
     private volatile Link current;
     private volatile ScheduledFuture<?> heartbeat;
+    private final UdpLink.Counters udpCounters = new UdpLink.Counters();
+    /** The UDP side of the current link, from its UDP_READY on; null without UDP or between links. */
+    private volatile UdpLink udp;
+    /** Completed when the current link's UDP endpoint is bound (or failed when the broker refused it). */
+    private volatile CompletableFuture<Void> udpBound = new CompletableFuture<>();
+    private volatile ScheduledFuture<?> udpHellos;
 
     private CourierConnection(Options options) {
         this.options = options;
@@ -69,16 +76,27 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
                 throw new InterruptedException("interrupted while connecting to " + server);
             }
             Link link = new Link(server);
+            CourierConnection connection = null;
             try {
                 Connected connected = link.handshake(connectFrame(options), options.connectTimeout());
-                CourierConnection connection = new CourierConnection(options);
+                if (options.udp() && connected.version() < FrameCodec.UDP_VERSION) {
+                    throw new IOException("the broker speaks protocol version " + connected.version()
+                            + "; UDP needs version " + FrameCodec.UDP_VERSION);
+                }
+                connection = new CourierConnection(options);
                 connection.start(link, connected);
+                if (options.udp()) {
+                    connection.awaitUdp(options.connectTimeout());
+                }
                 return connection;
             } catch (ConnectRejectedException e) {
                 link.close();
                 rejected = rejected == null ? e : rejected;
                 failures.add(server + ": " + e.getMessage());
             } catch (IOException e) {
+                if (connection != null) {
+                    connection.shutdown("UDP could not be bound: " + e.getMessage());
+                }
                 link.close();
                 failures.add(server + ": " + Link.describe(e));
             }
@@ -153,6 +171,115 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         outbound.publish(topic, replyTo, headerBlock, payload);
     }
 
+    // ------------------------------------------------------------------------------------------------ UDP
+
+    @Override
+    public void publishUdp(String topic, byte[] payload) {
+        if (!options.udp()) {
+            throw new IllegalStateException("this connection has no UDP: connect with Options.builder().udp(true)");
+        }
+        Objects.requireNonNull(payload, "payload");
+        byte[] topicField = topicField(topic);
+        UdpLink u = udp;
+        int max = u != null ? u.maxDatagram() : io.courier.protocol.Datagram.DEFAULT_MAX_BYTES;
+        int size = UdpLink.publishSize(topicField, PublishEncoder.EMPTY_FIELD, PublishEncoder.NO_HEADERS,
+                payload.length);
+        if (size > max) {
+            throw new IllegalArgumentException("a datagram of " + size + " bytes (topic, payload and a "
+                    + io.courier.protocol.Datagram.PUB_HEAD_BYTES + "-byte head) exceeds the broker's max datagram of "
+                    + max + " bytes: publish it over TCP");
+        }
+        if (u == null || !u.isBound()) {
+            udpCounters.notSent.increment();
+            return;
+        }
+        u.publish(topicField, PublishEncoder.EMPTY_FIELD, PublishEncoder.NO_HEADERS, payload);
+    }
+
+    @Override
+    public UdpCounters udpCounters() {
+        return udpCounters.snapshot();
+    }
+
+    /** Waits until the first link's UDP endpoint is bound. */
+    private void awaitUdp(Duration timeout) throws IOException, InterruptedException {
+        try {
+            udpBound.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException("UDP refused: " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new IOException("the broker did not confirm the UDP endpoint within " + timeout.toMillis()
+                    + " ms (is its UDP port reachable from here?)");
+        }
+    }
+
+    /**
+     * Reader thread: the broker answered UDP_OPEN. Opens the UDP side of {@code link} and sends HELLO every 100 ms
+     * until the broker confirms it (UDP is lossy: a HELLO may be lost too).
+     */
+    void udpReady(Link link, io.courier.protocol.UdpReady ready) {
+        closeUdp();
+        InetSocketAddress tcp = link.address();
+        try {
+            UdpLink u = new UdpLink(new InetSocketAddress(tcp.getAddress(), ready.port()), ready.token(),
+                    ready.maxDatagram(), subscriptions, udpCounters, options.udpDropEvery());
+            u.start();
+            udp = u;
+            udpHellos = Dispatch.timer().scheduleWithFixedDelay(() -> {
+                if (!u.isBound()) {
+                    u.hello();
+                }
+            }, 0, 100, TimeUnit.MILLISECONDS);
+        } catch (IOException e) {
+            udpBound.completeExceptionally(e);
+            log.warn("cannot open the UDP side of the link to {}: {}", link.server(), e.toString());
+        }
+    }
+
+    /** Reader thread: the broker bound the UDP endpoint. */
+    void udpBound(Link link, String endpoint) {
+        UdpLink u = udp;
+        if (u == null) {
+            return;
+        }
+        u.markBound();
+        ScheduledFuture<?> hellos = udpHellos;
+        if (hellos != null) {
+            hellos.cancel(false);
+        }
+        log.debug("UDP endpoint {} bound on {}", endpoint, link.server());
+        udpBound.complete(null);
+    }
+
+    private void closeUdp() {
+        ScheduledFuture<?> hellos = udpHellos;
+        if (hellos != null) {
+            hellos.cancel(false);
+        }
+        UdpLink u = udp;
+        udp = null;
+        if (u != null) {
+            u.close();
+        }
+    }
+
+    void resyncMessage() {
+        udpCounters.resyncMessages.increment();
+    }
+
+    @Override
+    public CompletableFuture<Void> resync(ClientSubscription subscription) {
+        if (!subscription.isActive()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the subscription has ended"));
+        }
+        boolean open = outbound.update(() -> subscription.isActive() ? new Last(subscription.sid()) : null);
+        if (!open) {
+            return CompletableFuture.failedFuture(new ConnectionClosedException("connection is closed"));
+        }
+        udpCounters.resyncs.increment();
+        return outbound.flushPing();
+    }
+
     @Override
     public void flush(Duration timeout) throws TimeoutException, InterruptedException {
         CompletableFuture<Void> pong = outbound.flushPing();
@@ -177,7 +304,21 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
 
     @Override
     public Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
-        return subscribe(pattern, queueGroup, handler, false);
+        return subscribe(pattern, queueGroup, handler, false, Delivery.TCP);
+    }
+
+    @Override
+    public Subscription subscribe(String pattern, MessageHandler handler, Delivery delivery) {
+        return subscribe(pattern, "", handler, delivery);
+    }
+
+    @Override
+    public Subscription subscribe(String pattern, String queueGroup, MessageHandler handler, Delivery delivery) {
+        Objects.requireNonNull(delivery, "delivery");
+        if (delivery == Delivery.UDP && !options.udp()) {
+            throw new IllegalStateException("a UDP subscription needs UDP: connect with Options.builder().udp(true)");
+        }
+        return subscribe(pattern, queueGroup, handler, false, delivery);
     }
 
     /**
@@ -185,10 +326,11 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
      * non-blocking handlers only (request replies), never for user code.
      */
     Subscription subscribeOnReader(String pattern, MessageHandler handler) {
-        return subscribe(pattern, "", handler, true);
+        return subscribe(pattern, "", handler, true, Delivery.TCP);
     }
 
-    private Subscription subscribe(String pattern, String queueGroup, MessageHandler handler, boolean onReader) {
+    private Subscription subscribe(String pattern, String queueGroup, MessageHandler handler, boolean onReader,
+                                   Delivery delivery) {
         String invalid = Topic.invalidPatternReason(pattern);
         if (invalid != null) {
             throw new IllegalArgumentException(invalid);
@@ -202,10 +344,10 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         }
         Objects.requireNonNull(handler, "handler");
         ClientSubscription subscription = new ClientSubscription(nextSid.incrementAndGet(), pattern, group, handler,
-                options.subscriptionPendingLimit(), onReader, this);
+                options.subscriptionPendingLimit(), onReader, delivery, this);
         boolean open = outbound.update(() -> {
             subscriptions.add(subscription);
-            return new Subscribe(subscription.sid(), pattern, group);
+            return new Subscribe(subscription.sid(), pattern, group, delivery == Delivery.UDP);
         });
         if (!open) {
             throw new ConnectionClosedException("connection is closed");
@@ -305,6 +447,8 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
             return abandon(reason);
         }
         outbound.detach(lost);
+        closeUdp();
+        udpBound = new CompletableFuture<>();
         log.info("lost connection to {}: {}", lost.server(), reason);
         emit(ConnectionEvent.Type.DISCONNECTED, reason, lost.address());
         if (options.maxReconnectAttempts() == 0) {
@@ -371,7 +515,16 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         serverInfo = new ServerInfo(connected.serverId(), connected.serverVersion(), connected.maxPayload(),
                 connected.heartbeatMillis(), connected.servers());
         learn(connected.servers());
-        if (!outbound.attach(link, subscriptions::resubscribeFrames)) {
+        // UDP_OPEN goes first: the broker must know the session's UDP side before its UDP subscriptions.
+        boolean openUdp = options.udp() && connected.version() >= FrameCodec.UDP_VERSION;
+        if (!outbound.attach(link, () -> {
+            List<io.courier.protocol.Frame> frames = new ArrayList<>();
+            if (openUdp) {
+                frames.add(io.courier.protocol.UdpOpen.INSTANCE);
+            }
+            frames.addAll(subscriptions.resubscribeFrames());
+            return frames;
+        })) {
             return false;
         }
         log.info("{} {} ({} {})", reconnect ? "reconnected to" : "connected to", link.server(),
@@ -423,6 +576,8 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         }
         closing.set(true);
         closed.countDown();
+        closeUdp();
+        udpBound.completeExceptionally(new ConnectionClosedException("connection closed: " + reason));
         int discarded = outbound.close(reason);
         Link link = current;
         if (link != null) {
@@ -448,6 +603,9 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
     void serverError(ErrorCode code, String reason) {
         log.warn("server error {}: {}", code, reason);
         ClientSubscription refused = code.fatal() ? null : subscriptions.refuse(code, reason);
+        if (code == ErrorCode.UDP_UNAVAILABLE && refused == null) {
+            udpBound.completeExceptionally(new CourierException(reason));
+        }
         ConnectionListener listener = options.connectionListener();
         ErrorListener errors = options.errorListener();
         events.execute(() -> listener.onServerError(code, reason));
@@ -478,6 +636,10 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
     }
 
     private void heartbeatTick() {
+        UdpLink u = udp;
+        if (u != null && u.isBound()) {
+            u.hello(); // keeps the endpoint bound on the broker (its idle timeout) and through NATs
+        }
         Link dead = outbound.heartbeat(options.maxMissedPongs());
         if (dead != null) {
             dead.abort("server did not answer " + (options.maxMissedPongs() + 1) + " PINGs (missed PONGs)");

@@ -28,7 +28,12 @@ public final class Options {
     private final ErrorListener errorListener;
     private final List<ServerAddress> addresses;
 
+    private final boolean udp;
+    private final int udpDropEvery;
+
     private Options(Builder b) {
+        this.udp = b.udp;
+        this.udpDropEvery = b.udpDropEvery;
         this.servers = List.copyOf(b.servers);
         this.name = b.name;
         this.user = b.user;
@@ -122,6 +127,16 @@ public final class Options {
     }
 
     /** Ask the broker not to deliver this connection's own publishes to its subscriptions. */
+    /** Whether the connection binds a UDP endpoint (see {@link Builder#udp}). */
+    public boolean udp() {
+        return udp;
+    }
+
+    /** Test-only fault injection: every n-th received datagram is dropped (0: none). */
+    public int udpDropEvery() {
+        return udpDropEvery;
+    }
+
     public boolean noEcho() {
         return noEcho;
     }
@@ -160,6 +175,8 @@ public final class Options {
         private Duration reconnectMaxWait = Duration.ofSeconds(2);
         private long reconnectBufferBytes = 8L * 1024 * 1024;
         private boolean noEcho;
+        private boolean udp;
+        private int udpDropEvery;
         private int subscriptionPendingLimit = 65536;
         private ConnectionListener connectionListener = event -> { };
         private ErrorListener errorListener = new ErrorListener() { };
@@ -254,6 +271,28 @@ public final class Options {
 
         public Builder noEcho(boolean noEcho) {
             this.noEcho = noEcho;
+            return this;
+        }
+
+        /**
+         * Binds a UDP endpoint to the connection's session (protocol version 3): {@code connect} returns once the
+         * broker has confirmed it, and every reconnect binds again. Needed for {@link Connection#publishUdp} and
+         * {@link Delivery#UDP} subscriptions. Heartbeats, subscriptions and resyncs stay on TCP.
+         */
+        public Builder udp(boolean udp) {
+            this.udp = udp;
+            return this;
+        }
+
+        /**
+         * For tests of gap handling only: drops every {@code n}-th datagram received, as a lossy network would
+         * (0, the default, drops none).
+         */
+        public Builder udpDropEvery(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("udpDropEvery must be >= 0, was " + n);
+            }
+            this.udpDropEvery = n;
             return this;
         }
 

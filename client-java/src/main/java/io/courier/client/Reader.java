@@ -5,6 +5,9 @@ import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
 import io.courier.protocol.Info;
 import io.courier.protocol.Pong;
+import io.courier.protocol.Resync;
+import io.courier.protocol.UdpBound;
+import io.courier.protocol.UdpReady;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,6 +113,17 @@ final class Reader implements Runnable, InboundDecoder.Sink {
             case ERR -> onError((Err) frame);
             case CONNECTED -> log.debug("ignoring a second CONNECTED from {}", link.server());
             case INFO -> connection.serversChanged(((Info) frame).servers());
+            case UDP_READY -> connection.udpReady(link, (UdpReady) frame);
+            case UDP_BOUND -> connection.udpBound(link, ((UdpBound) frame).endpoint());
+            case RESYNC -> {
+                io.courier.protocol.Message m = ((Resync) frame).message();
+                ClientSubscription subscription = subscriptions.get(m.sid());
+                if (subscription != null) {
+                    connection.resyncMessage();
+                    subscription.offerAndHandOver(new Message(m.topic(), m.replyTo(), m.headers(), m.payload(), 0,
+                            true), subscriptions);
+                }
+            }
             default -> link.abort("protocol violation: the server sent a " + frame.type() + " frame");
         }
     }

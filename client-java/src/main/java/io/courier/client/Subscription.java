@@ -62,4 +62,16 @@ public interface Subscription {
      * retry.
      */
     Optional<SubscriptionError> error();
+
+    /**
+     * Asks the broker, over TCP, for the last value of every topic this subscription follows that the broker keeps
+     * last values of ({@code courier.last-value.patterns}): they reach the handler as messages with
+     * {@link Message#resync()} set, in topic order. Completes once all of them were handed to the subscription (the
+     * broker answered the PING sent after the request); fails if the connection is lost first. For a UDP
+     * subscription that saw a gap, or one just made.
+     */
+    java.util.concurrent.CompletableFuture<Void> resync();
+
+    /** How this subscription's messages arrive. */
+    Delivery delivery();
 }

@@ -62,7 +62,7 @@ final class Subscriptions {
             if (!s.isActive()) {
                 continue;
             }
-            frames.add(new Subscribe(s.sid(), s.pattern(), s.queueGroup()));
+            frames.add(new Subscribe(s.sid(), s.pattern(), s.queueGroup(), s.delivery() == Delivery.UDP));
             long remaining = s.remaining();
             if (remaining > 0) {
                 frames.add(new Unsubscribe(s.sid(), remaining));

@@ -25,7 +25,9 @@ public enum ErrorCode {
     PROTOCOL_VIOLATION(18, true, "the frame is not allowed in this direction or state"),
     INTERNAL_ERROR(19, true, "the broker failed while handling this connection"),
     FRAME_TIMEOUT(20, true, "a frame was started but not finished within the broker's frame timeout"),
-    MEMORY_LIMIT(21, true, "the broker's memory budget for unfinished frames is used up; retry later");
+    MEMORY_LIMIT(21, true, "the broker's memory budget for unfinished frames is used up; retry later"),
+    UDP_UNAVAILABLE(22, false, "UDP is off on this broker, needs protocol version 3, or needs UDP_OPEN first"),
+    UDP_REFUSED(23, false, "a UDP publish was refused (its topic, or its payload size): nothing is answered over UDP");
 
     private static final ErrorCode[] BY_CODE;
 

@@ -5,7 +5,8 @@ package io.courier.protocol;
  * {@code length:u32 type:u8 body}; {@link FrameCodec} owns the byte layout.
  */
 public sealed interface Frame
-        permits Connect, Connected, Publish, Subscribe, Unsubscribe, Message, Ping, Pong, Err, Info, RouteHello, RoutePublish {
+        permits Connect, Connected, Publish, Subscribe, Unsubscribe, Message, Ping, Pong, Err, Info, RouteHello, RoutePublish,
+        UdpOpen, UdpReady, UdpBound, Last, Resync {
 
     FrameType type();
 }

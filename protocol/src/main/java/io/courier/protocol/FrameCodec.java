@@ -22,8 +22,10 @@ import java.util.Map;
  */
 public final class FrameCodec {
 
-    /** Highest protocol version this codec speaks: 2 adds INFO (docs/protocol.md, section 5.2). */
-    public static final int VERSION = 2;
+    /** Highest protocol version this codec speaks: 2 adds INFO, 3 adds UDP (docs/protocol.md, section 5.2). */
+    public static final int VERSION = 3;
+    /** The first version with UDP: UDP_OPEN, UDP_READY, UDP_BOUND, LAST, RESYNC and SUB's flags. */
+    public static final int UDP_VERSION = 3;
     /** Lowest protocol version a broker accepts. */
     public static final int MIN_VERSION = 1;
     /** Bytes of the length prefix. */
@@ -61,7 +63,12 @@ public final class FrameCodec {
      * broker writes the PUB body it received there, unchanged).
      */
     public static void putMessageHead(ByteBuffer out, int sid, int deliveryBytes) {
-        putHead(out, FrameType.MSG, 4 + deliveryBytes);
+        putMessageHead(out, FrameType.MSG, sid, deliveryBytes);
+    }
+
+    /** As {@link #putMessageHead(ByteBuffer, int, int)} for a frame of MSG's layout: MSG or RESYNC. */
+    public static void putMessageHead(ByteBuffer out, FrameType type, int sid, int deliveryBytes) {
+        putHead(out, type, 4 + deliveryBytes);
         out.putInt(sid);
     }
 
@@ -73,8 +80,9 @@ public final class FrameCodec {
     /** Writes {@code frame} at the buffer's position; the buffer must have {@link #encodedSize} bytes remaining. */
     public static void encode(Frame frame, ByteBuffer out) {
         int body = bodySize(frame);
-        if (frame instanceof Message m) {
-            putMessageHead(out, m.sid(), body - 4);
+        if (frame instanceof Message || frame instanceof Resync) {
+            Message m = frame instanceof Resync r ? r.message() : (Message) frame;
+            putMessageHead(out, frame.type(), m.sid(), body - 4);
             putDelivery(out, m.topic(), m.replyTo(), m.headers(), m.payload());
             return;
         }
@@ -111,13 +119,25 @@ public final class FrameCodec {
                 out.putInt(s.sid());
                 putString(out, s.pattern());
                 putString(out, s.queueGroup());
+                if (s.udp()) {
+                    out.put((byte) Subscribe.FLAG_UDP);
+                }
             }
             case UNSUB -> {
                 Unsubscribe u = (Unsubscribe) frame;
                 out.putInt(u.sid());
                 out.putInt((int) u.maxMessages());
             }
-            case MSG -> throw new IllegalStateException("a MSG is written above");
+            case MSG, RESYNC -> throw new IllegalStateException("a MSG or RESYNC is written above");
+            case UDP_OPEN -> { }
+            case UDP_READY -> {
+                UdpReady r = (UdpReady) frame;
+                out.putShort((short) r.port());
+                out.putShort((short) r.maxDatagram());
+                out.put(r.token());
+            }
+            case UDP_BOUND -> putString(out, ((UdpBound) frame).endpoint());
+            case LAST -> out.putInt(((Last) frame).sid());
             case PING, PONG -> { }
             case ERR -> {
                 Err e = (Err) frame;
@@ -234,13 +254,23 @@ public final class FrameCodec {
             }
             case SUB -> {
                 Subscribe s = (Subscribe) frame;
-                yield 4 + stringSize(s.pattern()) + stringSize(s.queueGroup());
+                yield 4 + stringSize(s.pattern()) + stringSize(s.queueGroup()) + (s.udp() ? 1 : 0);
             }
             case UNSUB -> 4 + 4;
-            case MSG -> {
-                Message m = (Message) frame;
+            case MSG, RESYNC -> {
+                Message m = frame instanceof Resync r ? r.message() : (Message) frame;
                 yield 4 + deliverySize(m.topic(), m.replyTo(), m.headers(), m.payload().length);
             }
+            case UDP_OPEN -> 0;
+            case UDP_READY -> {
+                UdpReady r = (UdpReady) frame;
+                if (r.port() < 0 || r.port() > 0xFFFF || r.maxDatagram() < 0 || r.maxDatagram() > 0xFFFF) {
+                    throw new IllegalArgumentException("UDP_READY port and max datagram are u16: " + r);
+                }
+                yield 2 + 2 + Datagram.TOKEN_BYTES;
+            }
+            case UDP_BOUND -> stringSize(((UdpBound) frame).endpoint());
+            case LAST -> 4;
             case PING, PONG -> 0;
             case ERR -> 2 + stringSize(truncate(((Err) frame).reason()));
             case INFO -> {
@@ -419,13 +449,34 @@ public final class FrameCodec {
                 Delivery d = delivery(type, in);
                 yield new Publish(d.topic(), d.replyTo(), d.headers(), d.payload());
             }
-            case SUB -> new Subscribe(in.getInt(), getString(in), getString(in));
+            case SUB -> {
+                int sid = in.getInt();
+                String pattern = getString(in);
+                String group = getString(in);
+                // Version 3's optional flags byte; a SUB without it is a TCP subscription, as before.
+                int flags = in.hasRemaining() ? in.get() & 0xFF : 0;
+                if ((flags & ~Subscribe.FLAG_UDP) != 0) {
+                    throw new MalformedField("unknown SUB flags 0x" + Integer.toHexString(flags));
+                }
+                yield new Subscribe(sid, pattern, group, (flags & Subscribe.FLAG_UDP) != 0);
+            }
             case UNSUB -> new Unsubscribe(in.getInt(), in.getInt() & 0xFFFF_FFFFL);
-            case MSG -> {
+            case MSG, RESYNC -> {
                 int sid = in.getInt();
                 Delivery d = delivery(type, in);
-                yield new Message(sid, d.topic(), d.replyTo(), d.headers(), d.payload());
+                Message m = new Message(sid, d.topic(), d.replyTo(), d.headers(), d.payload());
+                yield type == FrameType.MSG ? m : new Resync(m);
             }
+            case UDP_OPEN -> UdpOpen.INSTANCE;
+            case UDP_READY -> {
+                int port = in.getShort() & 0xFFFF;
+                int maxDatagram = in.getShort() & 0xFFFF;
+                byte[] token = new byte[Datagram.TOKEN_BYTES];
+                in.get(token);
+                yield new UdpReady(port, maxDatagram, token);
+            }
+            case UDP_BOUND -> new UdpBound(getString(in));
+            case LAST -> new Last(in.getInt());
             case PING -> Ping.INSTANCE;
             case PONG -> Pong.INSTANCE;
             case ERR -> {

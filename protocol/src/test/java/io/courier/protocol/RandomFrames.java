@@ -51,7 +51,7 @@ final class RandomFrames {
                     random.nextBoolean() ? 0 : random.nextInt(Integer.MAX_VALUE), random.nextBoolean());
             case CONNECTED -> new Connected(random.nextInt(256), string(), string(), anyInt(), anyInt(), servers());
             case PUB -> new Publish(string(), string(), headers(), payload());
-            case SUB -> new Subscribe(anyInt(), string(), string());
+            case SUB -> new Subscribe(anyInt(), string(), string(), random.nextBoolean());
             case UNSUB -> new Unsubscribe(anyInt(), maxMessages());
             case MSG -> new Message(anyInt(), string(), string(), headers(), payload());
             case PING -> Ping.INSTANCE;
@@ -61,6 +61,15 @@ final class RandomFrames {
             case ROUTE_HELLO -> new RouteHello(string(), random.nextLong());
             case ROUTE_PUB -> new RoutePublish(java.util.List.of(string(), string()).subList(0, random.nextInt(3)),
                     new Publish(string(), string(), headers(), payload()));
+            case UDP_OPEN -> UdpOpen.INSTANCE;
+            case UDP_READY -> {
+                byte[] token = new byte[Datagram.TOKEN_BYTES];
+                random.nextBytes(token);
+                yield new UdpReady(random.nextInt(65536), random.nextInt(65536), token);
+            }
+            case UDP_BOUND -> new UdpBound(string());
+            case LAST -> new Last(anyInt());
+            case RESYNC -> new Resync(new Message(anyInt(), string(), string(), headers(), payload()));
         };
     }
 

@@ -20,6 +20,9 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
+import io.courier.broker.routing.LastValues;
+
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -36,7 +39,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
 
     /** What a connection actor understands. */
     public sealed interface Command permits Tick, Connected, Closing, CloseTimedOut, StreamStopped, Quiesced,
-            Failed, Drain, FinishDrain, Cut, Evict, Servers { }
+            Failed, Drain, FinishDrain, Cut, Evict, Servers, UdpHello { }
 
     /** A timer or a report that the session acts on. */
     record Tick(Session.Event event) implements Command { }
@@ -68,6 +71,9 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     /** The servers clients may reconnect to changed. */
     public record Servers(List<String> servers) implements Command { }
 
+    /** A HELLO datagram with the session's token came from {@code from}. */
+    record UdpHello(UdpBinding binding, InetSocketAddress from) implements Command { }
+
     /** The link's handling threw; the link is closed and the failure is reported by the supervisor. */
     static final class SessionFailed extends RuntimeException {
         SessionFailed(Throwable cause) {
@@ -84,6 +90,9 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     private final long id;
     private final TimerScheduler<Command> timers;
     private final BrokerSettings settings;
+    private final BrokerStats stats;
+    private final Router router;
+    private final LastValues lastValues;
     private final ActorRef<ConnectionsSupervisor.Command> supervisor;
     private final Outbox outbox;
     private final Consumer<Session.Event> session;
@@ -93,21 +102,24 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     private Throwable failure;
 
     public static Behavior<Command> create(Tcp.IncomingConnection incoming, long id, BrokerSettings settings,
-                                           BrokerStats stats, Router router, Capacity capacity,
+                                           BrokerStats stats, Router router, Capacity capacity, UdpSide udp,
                                            List<String> servers, Materializer materializer,
                                            ActorRef<ConnectionsSupervisor.Command> supervisor) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Connection(context, timers, incoming,
-                id, settings, stats, router, capacity, servers, materializer, supervisor)));
+                id, settings, stats, router, capacity, udp, servers, materializer, supervisor)));
     }
 
     private Connection(ActorContext<Command> context, TimerScheduler<Command> timers,
                        Tcp.IncomingConnection incoming, long id, BrokerSettings settings, BrokerStats stats,
-                       Router router, Capacity capacity, List<String> servers, Materializer materializer,
-                       ActorRef<ConnectionsSupervisor.Command> supervisor) {
+                       Router router, Capacity capacity, UdpSide udp, List<String> servers,
+                       Materializer materializer, ActorRef<ConnectionsSupervisor.Command> supervisor) {
         super(context);
         this.id = id;
         this.timers = timers;
         this.settings = settings;
+        this.stats = stats;
+        this.router = router;
+        this.lastValues = udp.lastValues();
         this.supervisor = supervisor;
         ActorRef<Command> self = context.getSelf();
         this.outbox = new Outbox(Outbox.Limits.of(settings), stats, capacity.queued(), capacity.draining(),
@@ -132,9 +144,14 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
             public void failed(Throwable cause) {
                 self.tell(new Failed(cause));
             }
+
+            @Override
+            public void udpHello(UdpBinding binding, InetSocketAddress from) {
+                self.tell(new UdpHello(binding, from));
+            }
         };
-        Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, servers, outbox, owner,
-                capacity);
+        Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, udp.bindings(),
+                udp.lastValues(), servers, outbox, owner, capacity);
         Sink<ByteString, Consumer<Session.Event>> inbound =
                 Sink.fromGraph(new SessionSink<>(logic, stats, settings.publisherPause(),
                         failure -> self.tell(new StreamStopped(failure))));
@@ -205,6 +222,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                     session.accept(new Session.ServersChanged(servers.servers()));
                     return this;
                 })
+                .onMessage(UdpHello.class, this::onUdpHello)
                 .onMessageEquals(Evict.INSTANCE, () -> {
                     session.accept(Session.Evicted.INSTANCE);
                     return this;
@@ -221,6 +239,26 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                     return this;
                 })
                 .build();
+    }
+
+    /**
+     * Binds the session's UDP endpoint to the HELLO's address: the endpoint's actor, a child of this one, ends with
+     * this connection. A second HELLO from a new address (the client's NAT mapping changed) moves the binding.
+     */
+    private Behavior<Command> onUdpHello(UdpHello hello) {
+        UdpBinding binding = hello.binding();
+        if (closing || binding.isClosed()) {
+            return this;
+        }
+        ActorRef<UdpEndpoint.Command> endpoint = binding.endpoint();
+        if (endpoint == null) {
+            endpoint = getContext().spawnAnonymous(UdpEndpoint.create(binding, settings, stats, router, lastValues,
+                    (verdict, reason) -> session.accept(new Session.UdpRefused(verdict, reason))));
+        }
+        binding.bind(hello.from(), endpoint);
+        stats.udp().bound();
+        session.accept(new Session.UdpBound(binding, hello.from()));
+        return this;
     }
 
     /** Stops this actor; with a failure on record, by failing, so that the supervisor reports it once. */

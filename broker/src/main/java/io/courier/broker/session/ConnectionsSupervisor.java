@@ -79,6 +79,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
+    private final UdpSide udp;
     private final Capacity capacity;
     private final Supplier<List<String>> servers;
     private final Materializer materializer;
@@ -99,15 +100,16 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     private int cutAtDeadline;
 
     public static Behavior<Command> create(BrokerSettings settings, BrokerStats stats, Router router,
-                                           Capacity capacity, Supplier<List<String>> servers) {
+                                           Capacity capacity, UdpSide udp, Supplier<List<String>> servers) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                new ConnectionsSupervisor(context, timers, settings, stats, router, capacity, servers)));
+                new ConnectionsSupervisor(context, timers, settings, stats, router, capacity, udp, servers)));
     }
 
     private ConnectionsSupervisor(ActorContext<Command> context, TimerScheduler<Command> timers,
                                   BrokerSettings settings, BrokerStats stats, Router router, Capacity capacity,
-                                  Supplier<List<String>> servers) {
+                                  UdpSide udp, Supplier<List<String>> servers) {
         super(context);
+        this.udp = udp;
         this.timers = timers;
         this.settings = settings;
         this.stats = stats;
@@ -187,7 +189,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         // Pekko's own supervisor log is off: ChildFailed below counts and logs the failure, once.
         ActorRef<Connection.Command> child = getContext().spawn(
                 Behaviors.supervise(Connection.create(accept.incoming(), id, settings, stats, router, capacity,
-                        servers.get(), materializer, getContext().getSelf()))
+                        udp, servers.get(), materializer, getContext().getSelf()))
                         .onFailure(SupervisorStrategy.stop().withLoggingEnabled(false)),
                 "conn-" + id);
         getContext().watch(child);

@@ -104,8 +104,9 @@ public final class RoutingRig {
 
     private static Session session(long id, BrokerSettings settings, BrokerStats stats, Router router,
                                    Capacity capacity, Outbox outbox) {
-        return new Session(id, new InetSocketAddress(0), settings, stats, router, List.of(), outbox, NO_OWNER,
-                capacity);
+        UdpSide off = UdpSide.off();
+        return new Session(id, new InetSocketAddress(0), settings, stats, router, off.bindings(), off.lastValues(),
+                List.of(), outbox, NO_OWNER, capacity);
     }
 
     private static ByteString frame(Frame frame) {

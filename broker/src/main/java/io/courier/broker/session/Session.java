@@ -3,7 +3,7 @@ package io.courier.broker.session;
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
 import io.courier.broker.Version;
-import io.courier.broker.routing.Match;
+import io.courier.broker.routing.LastValues;
 import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Router;
 import io.courier.broker.routing.Subscriber;
@@ -16,6 +16,8 @@ import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.Info;
+import io.courier.protocol.Last;
+import io.courier.protocol.UdpReady;
 import io.courier.protocol.Ping;
 import io.courier.protocol.Pong;
 import io.courier.protocol.Subscribe;
@@ -48,7 +50,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
 
     /** Something that happened outside the byte stream and that the session must act on. */
     sealed interface Event permits HeartbeatTick, FrameCheck, ConnectTimedOut, ReportDropped, SlowConsumer,
-            SubscriptionExpired, Drain, FinishDrain, Evicted, DeliveryFailed, ServersChanged { }
+            SubscriptionExpired, Drain, FinishDrain, Evicted, DeliveryFailed, ServersChanged, UdpBound, UdpRefused { }
 
     enum HeartbeatTick implements Event { INSTANCE }
 
@@ -79,6 +81,12 @@ final class Session implements Subscriber, Intake<Session.Event> {
     /** The servers a client may reconnect to changed (a broker joined or left the cluster). */
     record ServersChanged(List<String> servers) implements Event { }
 
+    /** The session's UDP endpoint is bound to {@code endpoint}: confirm it to the client. */
+    record UdpBound(UdpBinding binding, InetSocketAddress endpoint) implements Event { }
+
+    /** A UDP publish of this session was refused: tell the client over TCP (at most once a second). */
+    record UdpRefused(PublishIntake.Verdict verdict, String reason) implements Event { }
+
     /** What the session tells its Connection actor. */
     interface Owner {
         /** The handshake completed: heartbeat ticks are due at this interval. */
@@ -92,6 +100,10 @@ final class Session implements Subscriber, Intake<Session.Event> {
 
         /** The link's own handling failed with {@code cause}; it is closing, and the failure is to be reported. */
         void failed(Throwable cause);
+
+        /** A HELLO datagram with {@code binding}'s token came from {@code from}: bind an endpoint actor to it. */
+        default void udpHello(UdpBinding binding, InetSocketAddress from) {
+        }
     }
 
     private enum State { AWAITING_CONNECT, CONNECTED, DRAINING, CLOSING }
@@ -104,14 +116,15 @@ final class Session implements Subscriber, Intake<Session.Event> {
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
+    private final UdpBindings udp;
+    private final LastValues lastValues;
     private final List<String> servers;
     private final Outbox outbox;
     private final Owner owner;
     private final Capacity capacity;
     private final FrameSplitter splitter;
     private final FrameSplitter.FrameHandler frameHandler = this::onFrame;
-    private final PublishFrame publish = new PublishFrame();
-    private final TopicCache topics = new TopicCache();
+    private final PublishIntake intake;
     private final Map<Integer, Subscription> subscriptions = new HashMap<>();
     private final Congestion flow = new Congestion();
     private final AtomicBoolean failed = new AtomicBoolean();
@@ -132,16 +145,23 @@ final class Session implements Subscriber, Intake<Session.Event> {
     /** PINGs read while draining: answered when the drain finishes, after everything queued. */
     private int heldPongs;
     private String clientName = "";
+    /** The session's UDP side, from UDP_OPEN on. */
+    private UdpBinding udpBinding;
+    private long lastUdpRefusalNanos;
     /** Whether the first drop on this link was logged: later ones are only counted and reported to the client. */
     private boolean reportedDrops;
 
     Session(long id, InetSocketAddress remote, BrokerSettings settings, BrokerStats stats, Router router,
-            List<String> servers, Outbox outbox, Owner owner, Capacity capacity) {
+            UdpBindings udp, LastValues lastValues, List<String> servers, Outbox outbox, Owner owner,
+            Capacity capacity) {
         this.id = id;
         this.remote = remote;
         this.settings = settings;
         this.stats = stats;
         this.router = router;
+        this.udp = udp;
+        this.lastValues = lastValues;
+        this.intake = new PublishIntake(settings, stats, router, lastValues);
         this.servers = servers;
         this.outbox = outbox;
         this.owner = owner;
@@ -213,6 +233,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             if (s == expired.subscription()) {
                 subscriptions.remove(s.sid());
                 router.unsubscribe(s);
+                forget(s);
             }
         } else if (event instanceof Drain) {
             onDrain();
@@ -228,6 +249,16 @@ final class Session implements Subscriber, Intake<Session.Event> {
         } else if (event instanceof ServersChanged changed) {
             if (isRouting() && version >= 2) {
                 control(new Info(changed.servers()));
+            }
+        } else if (event instanceof UdpBound bound) {
+            if (isRouting() && bound.binding() == udpBinding) {
+                control(new io.courier.protocol.UdpBound(io.courier.broker.Broker.hostPort(bound.endpoint())));
+            }
+        } else if (event instanceof UdpRefused refused) {
+            long now = System.nanoTime();
+            if (isRouting() && now - lastUdpRefusalNanos > 1_000_000_000L) {
+                lastUdpRefusalNanos = now;
+                control(new Err(ErrorCode.UDP_REFUSED, refused.reason()));
             }
         } else if (event instanceof DeliveryFailed) {
             if (state != State.CLOSING) {
@@ -253,6 +284,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
     public void release() {
         router.unsubscribeAll(subscriptions.values());
         subscriptions.clear();
+        closeUdp();
         splitter.release();
         if (holdsConnectionSlot) {
             holdsConnectionSlot = false;
@@ -293,6 +325,10 @@ final class Session implements Subscriber, Intake<Session.Event> {
             case UNSUB -> onUnsubscribe((Unsubscribe) f);
             case PING -> onPing();
             case PONG -> onPong();
+            case UDP_OPEN -> onUdpOpen();
+            case LAST -> onLast((Last) f);
+            case UDP_READY, UDP_BOUND, RESYNC -> protocolError(ErrorCode.PROTOCOL_VIOLATION,
+                    f.type() + " is sent by brokers only");
             case CONNECT -> protocolError(ErrorCode.PROTOCOL_VIOLATION, "CONNECT sent twice");
             case CONNECTED, MSG, INFO -> protocolError(ErrorCode.PROTOCOL_VIOLATION,
                     f.type() + " is sent by brokers only");
@@ -350,46 +386,18 @@ final class Session implements Subscriber, Intake<Session.Event> {
     }
 
     /**
-     * Routes a PUB without decoding it: its topic comes from the session's {@link TopicCache} (decoded and validated
-     * only the first time), its body is forwarded as received. The checks and their order are those of a decoded
-     * PUB: layout, payload size, topic, reply topic.
+     * Routes a PUB through the {@link PublishIntake} (a UDP publish enters there too). While draining the client is
+     * not paced: it is about to stop, and its answer to the drain's PING must be read, not left waiting behind the
+     * bytes flow control would hold back.
      */
     private void onPublish(byte[] data, int offset, int length) {
-        PublishFrame p = publish;
-        if (!p.read(data, offset, length)) {
-            malformedPublish(ByteBuffer.wrap(data, offset, length));
-            return;
-        }
-        if (p.payloadLength() > settings.maxPayload()) {
-            protocolError(ErrorCode.PAYLOAD_TOO_LARGE, "payload of " + p.payloadLength()
-                    + " bytes exceeds the maximum of " + settings.maxPayload());
-            return;
-        }
-        String topic = topics.find(data, p.topicOffset(), p.topicLength());
-        if (topic == null) {
-            topic = p.topic();
-            String invalid = Topic.invalidTopicReason(topic);
-            if (invalid != null) {
-                control(new Err(ErrorCode.INVALID_TOPIC, invalid));
-                return;
-            }
-            topics.remember(data, p.topicOffset(), p.topicLength(), topic);
-        }
-        if (p.hasReplyTo() && !p.replyToIsPlainValidTopic()) {
-            String invalid = Topic.invalidTopicReason(p.replyTo());
-            if (invalid != null) {
-                control(new Err(ErrorCode.INVALID_TOPIC, "reply " + invalid));
-                return;
-            }
-        }
-        stats.published();
-        Match match = router.match(topic);
-        if (!match.isEmpty()) {
-            // While draining the client is not paced: it is about to stop, and its answer to the drain's PING must
-            // be read, not left waiting behind the bytes flow control would hold back.
-            router.deliver(match, id, noEcho, p.retainableBody(), state == State.DRAINING ? PublisherFlow.NONE : flow);
-        } else if (p.hasReplyTo()) {
-            router.answerNoResponders(p.replyTo());
+        PublishIntake.Verdict verdict = intake.accept(data, offset + 1, offset + length, id, noEcho,
+                state == State.DRAINING ? PublisherFlow.NONE : flow);
+        switch (verdict) {
+            case ROUTED -> { }
+            case MALFORMED -> malformedPublish(ByteBuffer.wrap(data, offset, length));
+            case PAYLOAD_TOO_LARGE -> protocolError(ErrorCode.PAYLOAD_TOO_LARGE, intake.reason());
+            case INVALID_TOPIC -> control(new Err(ErrorCode.INVALID_TOPIC, intake.reason()));
         }
     }
 
@@ -419,10 +427,78 @@ final class Session implements Subscriber, Intake<Session.Event> {
         } else if (subscriptions.size() >= settings.maxSubscriptionsPerConnection()) {
             control(new Err(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "SUB " + s.sid() + ": the limit is "
                     + settings.maxSubscriptionsPerConnection() + " subscriptions per connection"));
+        } else if (s.udp() && udpBinding == null) {
+            control(new Err(ErrorCode.UDP_UNAVAILABLE, "SUB " + s.sid() + ": "
+                    + (udpRefusal() != null ? udpRefusal() : "a UDP subscription needs UDP_OPEN first")));
         } else {
-            Subscription subscription = new Subscription(this, s.sid(), s.pattern(), s.queueGroup());
+            Subscription subscription = new Subscription(s.udp() ? udpBinding : this, s.sid(), s.pattern(),
+                    s.queueGroup());
             subscriptions.put(s.sid(), subscription);
             router.subscribe(subscription);
+        }
+    }
+
+    /** Why this session cannot have UDP, or null when it can. */
+    private String udpRefusal() {
+        if (version < FrameCodec.UDP_VERSION) {
+            return "UDP needs protocol version " + FrameCodec.UDP_VERSION + "; this connection agreed on " + version;
+        }
+        if (udp == null) {
+            return "UDP is off on this broker (courier.udp.enabled)";
+        }
+        return null;
+    }
+
+    /** UDP_OPEN: a token for this session (the same one when asked again) and where to send datagrams. */
+    private void onUdpOpen() {
+        String refusal = udpRefusal();
+        if (refusal == null && udpBinding == null) {
+            udpBinding = udp.open(id, noEcho, this, owner::udpHello);
+            if (udpBinding == null) {
+                refusal = "the broker's UDP socket is not bound (yet)";
+            }
+        }
+        if (refusal != null) {
+            control(new Err(ErrorCode.UDP_UNAVAILABLE, refusal));
+            return;
+        }
+        control(new UdpReady(udpBinding.port(), udpBinding.maxDatagram(), udpBinding.token()));
+    }
+
+    /**
+     * LAST: the last value of every kept topic the subscription follows, as RESYNC frames in topic order, ahead of
+     * anything read after the LAST. At most half of max-pending is answered at once, so that one request cannot make
+     * the broker queue without bound for a client; a LAST for an unknown sid is answered with nothing.
+     */
+    private void onLast(Last last) {
+        Subscription s = subscriptions.get(last.sid());
+        if (s == null) {
+            return;
+        }
+        long budget = settings.maxPendingBytes() / 2;
+        for (Map.Entry<String, ByteString> value : lastValues.matching(s.pattern())) {
+            ByteString body = value.getValue();
+            budget -= FrameCodec.messageSize(body.size());
+            if (budget < 0) {
+                break;
+            }
+            ByteBuffer head = ByteBuffer.allocate(FrameCodec.messageSize(0));
+            FrameCodec.putMessageHead(head, FrameType.RESYNC, s.sid(), body.size());
+            outbox.offerControl(ByteString.fromArrayUnsafe(head.array()).concat(body));
+        }
+        stats.udp().resynced();
+    }
+
+    private void closeUdp() {
+        if (udpBinding != null) {
+            udp.close(udpBinding);
+        }
+    }
+
+    /** Subscription {@code s} left this session: a UDP one takes its datagram numbering with it. */
+    private void forget(Subscription s) {
+        if (udpBinding != null && s.subscriber() == udpBinding) {
+            udpBinding.forget(s.sid());
         }
     }
 
@@ -434,6 +510,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         if (u.maxMessages() == 0) {
             subscriptions.remove(u.sid());
             router.unsubscribe(s);
+            forget(s);
         } else {
             s.limitTo(u.maxMessages());
         }
@@ -551,6 +628,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         state = State.CLOSING;
         router.unsubscribeAll(subscriptions.values());
         subscriptions.clear();
+        closeUdp();
         owner.closing();
     }
 
