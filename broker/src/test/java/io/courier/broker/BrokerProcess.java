@@ -201,7 +201,10 @@ final class BrokerProcess implements AutoCloseable {
                         + " route-drops=" + s.routeDrops() + " messages-in=" + s.messagesIn()
                         + " peers=" + broker.clusterPeers().size() + " subscriptions=" + broker.subscriptionCount()
                         + " reachable=" + broker.clusterPeers().stream().filter(p -> p.reachable()).count()
-                        + " admin-port=" + broker.adminAddress().map(InetSocketAddress::getPort).orElse(-1));
+                        + " admin-port=" + broker.adminAddress().map(InetSocketAddress::getPort).orElse(-1)
+                        + " udp-in=" + s.udp().datagramsIn() + " udp-out=" + s.udp().datagramsOut()
+                        + " udp-unbound=" + s.udp().unbound() + " udp-wrong-source=" + s.udp().wrongSource()
+                        + " udp-unknown-token=" + s.udp().unknownToken() + " udp-binds=" + s.udp().binds());
             } else if (line.startsWith("blackhole ")) {
                 Address peer = AddressFromURIString.parse(line.substring("blackhole ".length()).trim());
                 ExtendedActorSystem classic = (ExtendedActorSystem) Adapter.toClassic(broker.actorSystem());

@@ -89,6 +89,39 @@ class ClusterTest {
     }
 
     @Test
+    void aUdpPublishOnOneBrokerReachesUdpAndTcpSubscribersOnAnother() throws Exception {
+        Connection udpSub = Courier.connect(Options.builder().server("127.0.0.1:" + nodes.get(0).address().getPort())
+                .name("udp-sub").udp(true).build());
+        clients.add(udpSub);
+        Connection tcpSub = client(nodes.get(0), "tcp-sub");
+        Set<String> overUdp = ConcurrentHashMap.newKeySet();
+        Set<String> overTcp = ConcurrentHashMap.newKeySet();
+        udpSub.subscribe("game.>", m -> overUdp.add(m.payloadAsString()), io.courier.client.Delivery.UDP);
+        tcpSub.subscribe("game.>", m -> overTcp.add(m.payloadAsString()));
+        udpSub.flush(WAIT);
+        tcpSub.flush(WAIT);
+        Connection pub = Courier.connect(Options.builder().server("127.0.0.1:" + nodes.get(1).address().getPort())
+                .name("udp-pub").udp(true).build());
+        clients.add(pub);
+        try {
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+                pub.publishUdp("game.probe", "probe".getBytes());
+                return overUdp.contains("probe") && overTcp.contains("probe");
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("over UDP " + overUdp + ", over TCP " + overTcp + "; publisher " + pub.udpCounters()
+                    + ", subscriber " + udpSub.udpCounters() + "; node 1 " + nodes.get(0).stats() + "; node 2 "
+                    + nodes.get(1).stats(), e);
+        }
+        for (int i = 0; i < 100; i++) {
+            pub.publishUdp("game.pos", ("pos-" + i).getBytes());
+            Thread.sleep(1);
+        }
+        await().atMost(WAIT).until(() -> overTcp.stream().filter(p -> p.startsWith("pos-")).count() == 100
+                && overUdp.stream().filter(p -> p.startsWith("pos-")).count() == 100);
+    }
+
+    @Test
     void aPublishIsForwardedOncePerBrokerHoweverManyOfItsPatternsMatchAndNeverToABrokerWithoutInterest()
             throws Exception {
         Connection sub = client(nodes.get(0), "many-patterns");
