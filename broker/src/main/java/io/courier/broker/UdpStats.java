@@ -21,6 +21,16 @@ public final class UdpStats {
     private final LongAdder idleUnbinds = new LongAdder();
     private final LongAdder resyncs = new LongAdder();
     private final LongAdder lastValuesRefused = new LongAdder();
+    private final LongAdder inboundDrops = new LongAdder();
+
+    /** Datagrams dropped on arrival because their endpoint had 1,024 of them waiting for its actor already. */
+    public long inboundDrops() {
+        return inboundDrops.sum();
+    }
+
+    public void inboundDropped() {
+        inboundDrops.increment();
+    }
 
     /** Datagrams received, well formed or not. */
     public long datagramsIn() {

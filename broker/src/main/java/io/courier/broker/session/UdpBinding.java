@@ -25,6 +25,9 @@ import java.util.function.BiConsumer;
  */
 final class UdpBinding implements Subscriber {
 
+    /** Datagrams of one endpoint that may wait for its actor. */
+    static final int INBOUND_LIMIT = 1024;
+
     private final long key;
     private final byte[] token;
     private final long sessionId;
@@ -35,6 +38,8 @@ final class UdpBinding implements Subscriber {
     private final UdpSettings settings;
     private final UdpStats stats;
     private final ConcurrentHashMap<Integer, Window> windows = new ConcurrentHashMap<>();
+    /** Datagrams told to the endpoint actor and not yet handled: bounds its mailbox. */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile InetSocketAddress address;
     private volatile ActorRef<UdpEndpoint.Command> endpoint;
     private volatile boolean closed;
@@ -121,6 +126,24 @@ final class UdpBinding implements Subscriber {
         address = null;
         endpoint = null;
         windows.clear();
+    }
+
+    /**
+     * The socket's thread may hand the endpoint one more datagram: false (the datagram is dropped) while
+     * {@link #INBOUND_LIMIT} of them wait for the actor already, so a client sending faster than its datagrams are
+     * routed cannot grow the actor's mailbox without bound (at most about 1.4 MB per endpoint).
+     */
+    boolean admit() {
+        if (inFlight.incrementAndGet() > INBOUND_LIMIT) {
+            inFlight.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** The endpoint actor handled one admitted datagram. */
+    void handled() {
+        inFlight.decrementAndGet();
     }
 
     /** Subscription {@code sid} ended: its window and numbering go with it. */

@@ -96,6 +96,10 @@ public final class UdpBindings implements UdpSocket.Receiver {
             stats.wrongSourceDropped();
             return;
         }
+        if (!binding.admit()) {
+            stats.inboundDropped();
+            return;
+        }
         endpoint.tell(new UdpEndpoint.Received(Arrays.copyOf(data, length)));
     }
 }

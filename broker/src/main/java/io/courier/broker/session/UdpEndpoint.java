@@ -43,6 +43,7 @@ final class UdpEndpoint {
             long[] lastSeq = {-1};
             return Behaviors.receive(Command.class)
                     .onMessage(Received.class, r -> {
+                        binding.handled();
                         byte[] data = r.datagram();
                         if (reader.read(data, 0, data.length) != Datagram.Kind.PUB) {
                             stats.udp().malformedDropped();
