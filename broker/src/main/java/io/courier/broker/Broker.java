@@ -219,7 +219,8 @@ public final class Broker implements AutoCloseable {
         ClusterNode.View view = new ClusterNode.View();
         UdpSettings udpSettings = settings.udp();
         UdpSide udp = new UdpSide(udpSettings.enabled() ? new UdpBindings(udpSettings, stats.udp()) : null,
-                new LastValues(udpSettings.lastValuePatterns(), udpSettings.lastValueMaxTopics(), stats.udp()));
+                new LastValues(udpSettings.lastValuePatterns(), udpSettings.lastValueMaxTopics(),
+                        udpSettings.lastValueMaxBytes(), stats.udp()));
         CompletableFuture<ActorRef<ConnectionsSupervisor.Command>> supervisorRef = new CompletableFuture<>();
         CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
 

@@ -14,9 +14,11 @@ import java.util.List;
  * @param socketBuffer   the socket's kernel receive and send buffer sizes asked for
  * @param lastValuePatterns topics matching these keep their last message for LAST
  * @param lastValueMaxTopics most topics whose last message is kept; past it new topics are not kept (and counted)
+ * @param lastValueMaxBytes  most bytes of last messages kept; past it a topic keeps its older value (counted)
  */
 public record UdpSettings(boolean enabled, int port, int maxDatagram, Duration idleTimeout, int window,
-                          int socketBuffer, List<String> lastValuePatterns, int lastValueMaxTopics) {
+                          int socketBuffer, List<String> lastValuePatterns, int lastValueMaxTopics,
+                          long lastValueMaxBytes) {
 
     public UdpSettings {
         lastValuePatterns = List.copyOf(lastValuePatterns);

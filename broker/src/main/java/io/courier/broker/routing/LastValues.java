@@ -23,20 +23,24 @@ public final class LastValues {
 
     private final List<String> patterns;
     private final int maxTopics;
+    private final long maxBytes;
+    /** Payload bytes kept, approximately (updated after each change, so briefly off under concurrent writes). */
+    private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
     private final UdpStats stats;
     private final ConcurrentHashMap<String, Boolean> verdicts = new ConcurrentHashMap<>();
     private final ConcurrentSkipListMap<String, ByteString> values = new ConcurrentSkipListMap<>();
     private final AtomicInteger size = new AtomicInteger();
 
-    public LastValues(List<String> patterns, int maxTopics, UdpStats stats) {
+    public LastValues(List<String> patterns, int maxTopics, long maxBytes, UdpStats stats) {
         this.patterns = List.copyOf(patterns);
         this.maxTopics = maxTopics;
+        this.maxBytes = maxBytes;
         this.stats = stats;
     }
 
     /** None kept: publishers skip {@link #offer} entirely. */
     public static LastValues none() {
-        return new LastValues(List.of(), 1, new UdpStats());
+        return new LastValues(List.of(), 1, 1, new UdpStats());
     }
 
     public boolean isActive() {
@@ -52,7 +56,15 @@ public final class LastValues {
             return;
         }
         ByteString copy = ByteString.fromArrayUnsafe(body.toArray());
-        if (values.replace(topic, copy) != null) {
+        ByteString old = values.get(topic);
+        if (bytes.get() + copy.size() - (old == null ? 0 : old.size()) > maxBytes) {
+            // Past the byte budget a topic keeps the value it has (or none): a stale value, never an unbounded heap.
+            stats.lastValueRefused();
+            return;
+        }
+        old = values.replace(topic, copy);
+        if (old != null) {
+            bytes.addAndGet(copy.size() - old.size());
             return;
         }
         if (size.incrementAndGet() > maxTopics) {
@@ -60,10 +72,12 @@ public final class LastValues {
             stats.lastValueRefused();
             return;
         }
-        if (values.putIfAbsent(topic, copy) != null) {
+        old = values.putIfAbsent(topic, copy);
+        if (old != null) {
             size.decrementAndGet();
-            values.put(topic, copy);
+            old = values.put(topic, copy);
         }
+        bytes.addAndGet(copy.size() - (old == null ? 0 : old.size()));
     }
 
     /** The last values of the topics {@code pattern} matches, in topic order: (topic, PUB body). */
@@ -78,6 +92,11 @@ public final class LastValues {
             }
         }
         return out;
+    }
+
+    /** Bytes of the values kept now. */
+    public long bytes() {
+        return bytes.get();
     }
 
     /** Topics kept now. */
