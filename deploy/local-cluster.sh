@@ -39,7 +39,12 @@ pid_of() {
 alive() {
     local pid
     pid=$(pid_of "$1") || return 1
-    kill -0 "$pid" 2>/dev/null
+    running "$pid"
+}
+
+# A process that exists and is not a zombie: a broker killed here is reaped by whoever adopted it, perhaps late.
+running() {
+    kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != "Z" ]
 }
 
 require_cluster() {
@@ -160,12 +165,14 @@ stop() {
             pids="$pids $(pid_of "$i")"
         fi
     done
-    local deadline=$((SECONDS + 60)) pid
+    local deadline=$((SECONDS + 60)) pid killed
     for pid in $pids; do
-        while kill -0 "$pid" 2>/dev/null; do
-            if [ $SECONDS -ge $deadline ]; then
+        killed=""
+        while running "$pid"; do
+            if [ $SECONDS -ge $deadline ] && [ -z "$killed" ]; then
                 echo "local-cluster: pid $pid did not stop within 60 s; killing it" >&2
                 kill -9 "$pid" 2>/dev/null || true
+                killed=1
             fi
             sleep 0.2
         done
