@@ -106,7 +106,8 @@ public final class Broker implements AutoCloseable {
                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos), stats.connections(),
                 stats.accepted(), router.subscriptionCount(), stats.messagesIn(), stats.messagesOut(),
                 stats.slowConsumers(), stats.dropped(), settings.cluster().enabled(), stats.routedIn(),
-                stats.routedOut(), stats.routeDrops());
+                stats.routedOut(), stats.routeDrops(), udpAddress == null ? null : hostPort(udpAddress),
+                udpAddress == null ? null : stats.udp().counts());
     }
 
     /** {@code /api/cluster}: the members as this broker sees them, or empty when it runs alone. */

@@ -32,6 +32,18 @@ public final class UdpStats {
         inboundDrops.increment();
     }
 
+    /** The counters at one moment, as {@code /api/server} shows them. */
+    public record Counts(long datagramsIn, long datagramsOut, long unknownToken, long wrongSource, long malformed,
+                         long refusedPublishes, long senderGaps, long inboundDrops, long tooLarge, long unbound,
+                         long kernelFull, long windowDrops, long sendErrors, long binds, long idleUnbinds,
+                         long resyncs, long lastValuesRefused) { }
+
+    public Counts counts() {
+        return new Counts(datagramsIn(), datagramsOut(), unknownToken(), wrongSource(), malformed(),
+                refusedPublishes(), senderGaps(), inboundDrops(), tooLarge(), unbound(), kernelFull(), windowDrops(),
+                sendErrors(), binds(), idleUnbinds(), resyncs(), lastValuesRefused());
+    }
+
     /** Datagrams received, well formed or not. */
     public long datagramsIn() {
         return datagramsIn.sum();

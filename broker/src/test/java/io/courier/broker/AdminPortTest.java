@@ -49,6 +49,8 @@ class AdminPortTest {
         assertThat(s.get("clients").asLong()).isEqualTo(1);
         assertThat(s.get("subscriptions").asInt()).isEqualTo(2);
         assertThat(s.get("messagesIn").asLong()).isEqualTo(1);
+        assertThat(s.get("udpAddress").asText()).isEqualTo(Broker.hostPort(broker.udpAddress().orElseThrow()));
+        assertThat(s.get("udp").get("datagramsIn").asLong()).isZero();
         assertThat(s.get("cluster").asBoolean()).isFalse();
 
         Admin.Reply cluster = Admin.get(admin, "/api/cluster");

@@ -8,7 +8,10 @@ package io.courier.broker.admin;
  * @param clients         client connections open now
  * @param subscriptions   subscriptions routed to, local clients' and (in a cluster) other brokers' entries
  * @param cluster         whether this broker is a cluster node
+ * @param udpAddress      where datagrams go (host:port), or null when UDP is off
+ * @param udp             the UDP counters ({@link io.courier.broker.UdpStats}), or null when UDP is off
  */
 public record ServerStatus(String serverId, String version, String clientAddress, long uptimeSeconds, long clients,
                            long accepted, int subscriptions, long messagesIn, long messagesOut, long slowConsumers,
-                           long dropped, boolean cluster, long routedIn, long routedOut, long routeDrops) { }
+                           long dropped, boolean cluster, long routedIn, long routedOut, long routeDrops,
+                           String udpAddress, io.courier.broker.UdpStats.Counts udp) { }
