@@ -72,6 +72,33 @@ class UdpTest {
     }
 
     @Test
+    void aReconnectedClientBindsUdpAgainOnItsNewBrokerAndItsUdpSubscriptionsResume() throws Exception {
+        Broker first = brokers.start("");
+        Broker second = brokers.start("");
+        Connection client = brokers.client(Options.builder().servers(List.of(Brokers.address(first),
+                Brokers.address(second))).name("mover").udp(true).reconnectWait(Duration.ofMillis(20)));
+        List<Message> got = new CopyOnWriteArrayList<>();
+        client.subscribe("move.>", got::add, Delivery.UDP);
+        client.flush(WAIT);
+        Connection onFirst = brokers.client(first, "pub-1");
+        onFirst.publish("move.a", "before".getBytes(StandardCharsets.UTF_8));
+        await().atMost(WAIT).until(() -> got.size() == 1);
+
+        first.stop();
+        await().atMost(WAIT).until(() -> client.connectedServer() != null
+                && client.connectedServer().getPort() == second.address().getPort()
+                && second.stats().udp().binds() == 1);
+        Connection onSecond = brokers.client(second, "pub-2");
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            onSecond.publish("move.b", "after".getBytes(StandardCharsets.UTF_8));
+            return got.size() > 1;
+        });
+        assertThat(got.get(got.size() - 1).payloadAsString()).isEqualTo("after");
+        client.publishUdp("move.c", "udp after".getBytes(StandardCharsets.UTF_8));
+        await().atMost(WAIT).until(() -> got.stream().anyMatch(m -> m.payloadAsString().equals("udp after")));
+    }
+
+    @Test
     void wildcardsAndQueueGroupsWorkOverUdp() throws Exception {
         Broker broker = brokers.start("");
         Connection pub = udpClient(broker, "pub");
