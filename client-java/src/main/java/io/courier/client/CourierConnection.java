@@ -38,6 +38,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
 
     private static final Logger log = LoggerFactory.getLogger(CourierConnection.class);
     private static final Duration CLOSE_DRAIN = Duration.ofSeconds(5);
+    private static final long UDP_KEEPALIVE_MILLIS = 15_000;
 
     private final Options options;
     private final Outbound outbound;
@@ -111,6 +112,11 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
 
     private void start(Link link, Connected connected) {
         long interval = options.heartbeatInterval().toMillis();
+        if (interval == 0 && options.udp()) {
+            // Without heartbeats the UDP endpoint still needs its keepalive HELLO, well inside the broker's idle
+            // timeout (60 s by default), or a receive-only client would stop receiving.
+            interval = UDP_KEEPALIVE_MILLIS;
+        }
         if (interval > 0) {
             heartbeat = Dispatch.timer().scheduleAtFixedRate(this::heartbeatTick, interval, interval,
                     TimeUnit.MILLISECONDS);
@@ -639,6 +645,9 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         UdpLink u = udp;
         if (u != null && u.isBound()) {
             u.hello(); // keeps the endpoint bound on the broker (its idle timeout) and through NATs
+        }
+        if (options.heartbeatInterval().isZero()) {
+            return; // ticking for the UDP keepalive only
         }
         Link dead = outbound.heartbeat(options.maxMissedPongs());
         if (dead != null) {
