@@ -10,6 +10,7 @@
 #
 #   flock /tmp/courier-bench.lock bench/cluster.sh [--scale X] [--systems "courier nats"]
 #       [--scenarios "cluster recovery single"] [--clients 5000] [--probe-interval PT0.05S]
+#       [--nats-reconnect-wait PT0.05S] [--nats-reconnect-jitter PT0.05S]   (jnats' own defaults: PT2S, PT0.1S)
 #
 # Installs nats-server from the Debian packages when it is missing and rebuilds the jars (COURIER_BENCH_SKIP_BUILD=1
 # reuses them). Every broker runs on 127.0.0.1 on free ports and is stopped at the end, also on failure. Writes
@@ -24,6 +25,8 @@ systems="courier nats"
 scenarios="cluster recovery single"
 clients=5000
 probe_interval=PT0.05S
+nats_reconnect_wait=PT0.05S
+nats_reconnect_jitter=PT0.05S
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) scale=$2; shift 2 ;;
@@ -31,7 +34,9 @@ while [ $# -gt 0 ]; do
         --scenarios) scenarios=$2; shift 2 ;;
         --clients) clients=$2; shift 2 ;;
         --probe-interval) probe_interval=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --nats-reconnect-wait) nats_reconnect_wait=$2; shift 2 ;;
+        --nats-reconnect-jitter) nats_reconnect_jitter=$2; shift 2 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cluster.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -55,7 +60,9 @@ if [ "${COURIER_BENCH_SKIP_BUILD:-}" != 1 ]; then
 fi
 jar="$root/cli/target/courier.jar"
 bench_jar="$root/bench/target/courier-bench.jar"
-# 5,000 clients with a reader and a writer thread each, in one JVM.
+# 5,000 clients in one JVM: Courier's client holds five descriptors per connection (the socket and two selectors),
+# so 20,000 (this VM's default) is not enough. Raising the hard limit needs root; otherwise take the hard limit.
+ulimit -Hn 65536 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 stamp=$(date -u +%Y%m%d-%H%M%S)
@@ -174,6 +181,16 @@ start_single() {
     say "$system single broker up on 127.0.0.1:${cport[1]} (pid ${npid[1]})"
 }
 
+# What each node counted of drops and slow consumers (and routed messages), into the log.
+counters() {
+    local i page=/varz
+    [ "$system" = courier ] && page=/api/server
+    for i in 1 2 3; do
+        say "node $i counters: $(http_get "${aport[$i]}" "$page" | grep -iE 'rout|drop|slow|discard|"in_msgs|"out_msgs' \
+            | tr -d ' \n' | cut -c1-600)"
+    done
+}
+
 generator() {
     # shellcheck disable=SC2086
     java ${BENCH_JAVA_OPTS:--Xmx4g} -jar "$bench_jar" cluster "$@" 2>&1 | tee -a "$log"
@@ -182,11 +199,12 @@ generator() {
 
 context="date:    $(date -u '+%Y-%m-%d %H:%M UTC')
 commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')
-command: bench/cluster.sh --scale $scale --systems \"$systems\" --scenarios \"$scenarios\" --clients $clients --probe-interval $probe_interval
+command: bench/cluster.sh --scale $scale --systems \"$systems\" --scenarios \"$scenarios\" --clients $clients --probe-interval $probe_interval --nats-reconnect-wait $nats_reconnect_wait --nats-reconnect-jitter $nats_reconnect_jitter
 machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 java:    $(java -version 2>&1 | head -1)
 nats:    $( { nats-server --version 2>&1 || true; } | head -1)"
-say "$context"
+say "$context
+files:   $(ulimit -n) descriptors per process"
 
 for scenario in $scenarios; do
     for system in $systems; do
@@ -198,13 +216,14 @@ for scenario in $scenarios; do
                 generator load --system "$system" --setup "3 nodes, cross-node" --pub "127.0.0.1:${cport[2]}" \
                     --sub "127.0.0.1:${cport[1]}" --pids "${npid[1]},${npid[2]},${npid[3]}" \
                     --names "node 1,node 2,node 3" --scale "$scale" --results "$results" \
-                    || say "$system: the cluster load run failed (see above)" ;;
+                    || say "$system: the cluster load run failed (see above)"
+                counters ;;
             recovery)
                 start_cluster "$system"
                 generator recovery --system "$system" --setup "3 nodes" --clients "$clients" \
                     --servers "127.0.0.1:${cport[1]},127.0.0.1:${cport[2]},127.0.0.1:${cport[3]}" \
                     --kill-pid "${npid[1]}" --probe "127.0.0.1:${cport[2]}" --probe-interval "$probe_interval" \
-                    --pids "${npid[2]},${npid[3]}" --names "node 2,node 3" --results "$results" \
+                    --nats-reconnect-wait "$nats_reconnect_wait" --nats-reconnect-jitter "$nats_reconnect_jitter" --pids "${npid[2]},${npid[3]}" --names "node 2,node 3" --results "$results" \
                     || say "$system: the recovery run failed (see above)" ;;
             single)
                 start_single "$system"

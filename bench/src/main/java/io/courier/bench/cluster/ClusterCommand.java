@@ -97,6 +97,12 @@ public final class ClusterCommand implements Callable<Integer> {
         Duration probeInterval;
         @Option(names = "--timeout", defaultValue = "PT300S", description = "probing ends after this long (default: ${DEFAULT-VALUE})")
         Duration timeout;
+        @Option(names = "--nats-reconnect-wait", defaultValue = "PT0.05S",
+                description = "jnats reconnectWait (default: ${DEFAULT-VALUE}, Courier's reconnectWait; jnats' own is 2 s)")
+        Duration natsReconnectWait;
+        @Option(names = "--nats-reconnect-jitter", defaultValue = "PT0.05S",
+                description = "jnats reconnectJitter (default: ${DEFAULT-VALUE}; jnats' own is 100 ms)")
+        Duration natsReconnectJitter;
         @Option(names = "--connect-threads", defaultValue = "16")
         int connectThreads;
         @Option(names = "--results", required = true)
@@ -113,7 +119,7 @@ public final class ClusterCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--servers needs three host:port");
             }
             new Recovery(new Recovery.Settings(system, s, clients, killPid, probe, probeInterval, timeout,
-                    connectThreads), new Figures(results, system, setup), new Cpu(pids(pids), list(names))).run();
+                    connectThreads, natsReconnectWait, natsReconnectJitter), new Figures(results, system, setup), new Cpu(pids(pids), list(names))).run();
             return 0;
         }
     }

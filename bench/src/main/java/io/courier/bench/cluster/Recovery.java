@@ -40,7 +40,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class Recovery {
 
     record Settings(String system, List<String> servers, int clients, long killPid, String probeServer,
-                    Duration probeInterval, Duration timeout, int connectThreads) { }
+                    Duration probeInterval, Duration timeout, int connectThreads,
+                    Duration natsReconnectWait, Duration natsReconnectJitter) { }
 
     private final Settings settings;
     private final Figures figures;
@@ -130,6 +131,8 @@ final class Recovery {
         }
     }
 
+    private final java.util.concurrent.atomic.AtomicLong natsErrors = new java.util.concurrent.atomic.AtomicLong();
+
     private final class NatsClients implements Clients {
         private final io.nats.client.Connection[] connections = new io.nats.client.Connection[n];
         private final Subscription[] subscriptions = new Subscription[n];
@@ -143,11 +146,17 @@ final class Recovery {
                     .noRandomize() // the list's order, as the Courier client keeps it
                     .connectionName("recovery-" + i)
                     .maxReconnects(-1)
-                    .reconnectWait(Duration.ofMillis(50)) // Courier's reconnectWait default; jnats' own is 2 s
-                    .reconnectJitter(Duration.ofMillis(50))
+                    .reconnectWait(settings.natsReconnectWait()) // jnats' own default: 2 s
+                    .reconnectJitter(settings.natsReconnectJitter()) // jnats' own default: 100 ms
                     .connectionTimeout(Duration.ofSeconds(2)) // Courier's connectTimeout default
                     .executor(executor).connectExecutor(executor).callbackExecutor(executor)
                     .scheduledExecutor(scheduler)
+                    .errorListener(new io.nats.client.ErrorListener() {
+                        @Override
+                        public void exceptionOccurred(io.nats.client.Connection conn, Exception exp) {
+                            natsErrors.incrementAndGet(); // counted, not logged: 5,000 clients log a lot
+                        }
+                    })
                     .connectionListener((ConnectionListener) (conn, type) -> {
                         if (type == ConnectionListener.Events.RECONNECTED) {
                             reconnected.set(i, System.nanoTime());
@@ -341,7 +350,9 @@ final class Recovery {
         figures.add("kill -9 recovery: client's reconnect event, max", events.getMaxValue() / 1000.0, "ms", "lower");
         figures.add("kill -9 recovery: clients without a reconnect event", noEvent, "clients", "none");
         figures.add("kill -9 recovery: probe interval", interval / 1e6, "ms", "none");
-        System.out.println("    after the kill of " + killed + ": " + placement(clients));
+        System.out.println("    after the kill of " + killed + ": " + placement(clients) + "; threads in this JVM: "
+                + Thread.activeCount() + (settings.system().equals("nats") ? "; jnats exceptions reported: "
+                + natsErrors.get() : ""));
     }
 
     /** The first probe number in [1, upTo] that every client received, or -1. */
