@@ -65,6 +65,13 @@ bench_jar="$root/bench/target/courier-bench.jar"
 ulimit -Hn 65536 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+if [[ " $scenarios " == *" recovery "* ]] && [ "$(ulimit -n)" != unlimited ] \
+    && [ $((5 * clients + 2000)) -gt "$(ulimit -n)" ]; then
+    echo "cluster.sh: warning: $clients Courier clients need about $((5 * clients + 2000)) descriptors in one JVM, the" \
+        "limit is $(ulimit -n) (and cannot be raised here); Courier clients past it fail to connect. --clients" \
+        "$(( ($(ulimit -n) - 2000) / 5 )) fits." >&2
+fi
+
 stamp=$(date -u +%Y%m%d-%H%M%S)
 mkdir -p bench/results
 results="$root/bench/results/cluster-$stamp.tsv"
