@@ -1,5 +1,6 @@
 package io.courier.bench;
 
+import io.courier.bench.cluster.ClusterCommand;
 import io.courier.bench.hardening.HardeningCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,8 +22,9 @@ import java.util.concurrent.Callable;
                 "  run     run every scenario against one system and append the figures to a results file",
                 "  report  turn results files into one table (text, Markdown) and an HTML page with charts",
                 "  jmh     the JMH micro-benchmarks (any JMH option follows, e.g. jmh -prof gc CodecBenchmark)",
-                "  hardening  failure scenarios of the broker core against a separate broker (bench/hardening.sh)"},
-        subcommands = {Main.Run.class, Main.Report.class, HardeningCommand.class})
+                "  hardening  failure scenarios of the broker core against a separate broker (bench/hardening.sh)",
+                "  cluster    Courier and NATS clusters side by side (bench/cluster.sh)"},
+        subcommands = {Main.Run.class, Main.Report.class, HardeningCommand.class, ClusterCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {
