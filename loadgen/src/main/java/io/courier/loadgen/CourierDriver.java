@@ -2,6 +2,7 @@ package io.courier.loadgen;
 
 import io.courier.client.Connection;
 import io.courier.client.Courier;
+import io.courier.client.Delivery;
 import io.courier.client.Message;
 import io.courier.client.Options;
 import io.courier.client.ServerInfo;
@@ -13,18 +14,33 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
-/** Courier through its own Java client. */
+/**
+ * Courier through its own Java client. With {@code udp}, every connection binds a UDP endpoint, publishes go as
+ * datagrams ({@link Connection#publishUdp}) and subscriptions are {@link Delivery#UDP}: lossy, no flow control, so a
+ * scenario must not wait for every message. Request/reply stays on TCP (a datagram publish carries no reply topic).
+ */
 public final class CourierDriver implements Driver {
 
     private final List<String> servers;
+    private final boolean udp;
 
     public CourierDriver(List<String> servers) {
+        this(servers, false);
+    }
+
+    public CourierDriver(List<String> servers, boolean udp) {
         this.servers = List.copyOf(servers);
+        this.udp = udp;
     }
 
     @Override
     public String system() {
-        return "courier";
+        return udp ? "courier-udp" : "courier";
+    }
+
+    /** Whether publishes and deliveries go as datagrams. */
+    public boolean udp() {
+        return udp;
     }
 
     @Override
@@ -36,20 +52,24 @@ public final class CourierDriver implements Driver {
     public Link connect(String clientName) throws IOException, InterruptedException {
         // A deep per-subscription queue: the bench measures the broker, not the client's overflow policy.
         Connection c = Courier.connect(Options.builder().servers(servers).name(clientName)
-                .subscriptionPendingLimit(1 << 20).build());
-        return new CourierLink(c);
+                .subscriptionPendingLimit(1 << 20).udp(udp).build());
+        return new CourierLink(c, udp);
     }
 
-    private record CourierLink(Connection connection) implements Link {
+    private record CourierLink(Connection connection, boolean udp) implements Link {
 
         @Override
         public void publish(String topic, byte[] payload) {
-            connection.publish(topic, payload);
+            if (udp) {
+                connection.publishUdp(topic, payload);
+            } else {
+                connection.publish(topic, payload);
+            }
         }
 
         @Override
         public void subscribe(String topic, Consumer<byte[]> handler) throws Exception {
-            connection.subscribe(topic, m -> handler.accept(m.payload()));
+            connection.subscribe(topic, m -> handler.accept(m.payload()), udp ? Delivery.UDP : Delivery.TCP);
             connection.flush(Duration.ofSeconds(10));
         }
 

@@ -42,7 +42,7 @@ public final class LatencyBench {
      * request instead of every 50 us (at 1,000/s that was about 20 wake-ups per request, on the same two cores as
      * the broker under test). Lateness still counts, since every request is timed from {@code due}.
      */
-    private static void pace(long due) {
+    static void pace(long due) {
         long wait;
         while ((wait = due - System.nanoTime()) > 0) {
             LockSupport.parkNanos(wait > COARSE_PARK_MARGIN ? wait - COARSE_PARK_MARGIN : Math.min(wait, FINE_PARK));
