@@ -36,14 +36,19 @@ final class UdpEndpoint {
     /** {@code refused} hears a publish refused for a reason worth telling the client (topic, payload size). */
     static Behavior<Command> create(UdpBinding binding, BrokerSettings settings, BrokerStats stats, Router router,
                                     LastValues lastValues, BiConsumer<PublishIntake.Verdict, String> refused) {
-        return Behaviors.setup(context -> {
-            context.setReceiveTimeout(settings.udp().idleTimeout(), Idle.INSTANCE);
+        long idleNanos = settings.udp().idleTimeout().toNanos();
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+            // A periodic check, not a receive timeout: Pekko re-arms a receive timeout on every message, a timer
+            // cancelled and scheduled again per datagram.
+            timers.startTimerWithFixedDelay(Idle.INSTANCE, settings.udp().idleTimeout().dividedBy(4));
             PublishIntake intake = new PublishIntake(settings, stats, router, lastValues);
             Datagram reader = new Datagram();
             long[] lastSeq = {-1};
+            long[] lastHeard = {System.nanoTime()};
             return Behaviors.receive(Command.class)
                     .onMessage(Received.class, r -> {
                         binding.handled();
+                        lastHeard[0] = System.nanoTime();
                         byte[] data = r.datagram();
                         if (reader.read(data, 0, data.length) != Datagram.Kind.PUB) {
                             stats.udp().malformedDropped();
@@ -68,8 +73,14 @@ final class UdpEndpoint {
                         }
                         return Behaviors.same();
                     })
-                    .onMessageEquals(KeepAlive.INSTANCE, Behaviors::same)
+                    .onMessageEquals(KeepAlive.INSTANCE, () -> {
+                        lastHeard[0] = System.nanoTime();
+                        return Behaviors.same();
+                    })
                     .onMessageEquals(Idle.INSTANCE, () -> {
+                        if (System.nanoTime() - lastHeard[0] < idleNanos) {
+                            return Behaviors.same();
+                        }
                         stats.udp().idleUnbound();
                         return Behaviors.stopped();
                     })
@@ -78,6 +89,6 @@ final class UdpEndpoint {
                         return Behaviors.same();
                     })
                     .build();
-        });
+        }));
     }
 }
