@@ -83,7 +83,8 @@ final class Figures {
             Figure n = e.getValue().get("nats");
             Figure any = c != null ? c : n;
             String ratio = "-";
-            if (c != null && n != null && !any.better().equals("none") && n.value() != 0) {
+            if (c != null && n != null && !any.better().equals("none") && n.value() != 0
+                    && !Double.isNaN(c.value()) && !Double.isNaN(n.value())) {
                 ratio = String.format(Locale.ROOT, "%.2f", c.value() / n.value());
             }
             out.append("| ").append(e.getKey()).append(" | ")
