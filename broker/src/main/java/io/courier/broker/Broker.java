@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import io.courier.broker.admin.AdminServer;
+import io.courier.broker.auth.AuthSettings;
+import io.courier.broker.auth.Permissions;
 import io.courier.broker.admin.ServerStatus;
 import io.courier.broker.cluster.ClusterConfig;
 import io.courier.broker.cluster.ClusterNode;
@@ -252,6 +254,7 @@ public final class Broker implements AutoCloseable {
                     + (cluster.enabled() ? " (courier.cluster.host / port: " + cluster.host() + ":" + cluster.port()
                     + ")" : ""), e);
         }
+        system.getWhenTerminated().thenRun(capacity.auth()::close);
         try {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
             Tcp.ServerBinding binding = TcpListener.bind(system, settings.host(), settings.port(), supervisor)
@@ -391,6 +394,50 @@ public final class Broker implements AutoCloseable {
                 s.maxSubscriptionsPerConnection(), s.maxPayload(), s.heartbeatInterval().toMillis(),
                 s.slowConsumerPolicy().name().toLowerCase(Locale.ROOT), s.maxPendingBytes(),
                 s.publisherPause().toMillis(), s.maxPacing().toMillis());
+        logAuth(s.auth());
+    }
+
+    private static void logAuth(AuthSettings auth) {
+        if (auth.anonymous()) {
+            log.warn("anonymous access is on: any client that can reach this port may connect{} (configure users in "
+                    + "courier.auth.users, or set courier.auth.anonymous = false; see docs/security.md)",
+                    auth.anonymousRights().equals(Permissions.ALL) ? ", publish and subscribe" : "");
+        } else if (auth.users().isEmpty()) {
+            log.warn("anonymous access is off and no users are configured (courier.auth): no client can connect");
+        }
+        if (!auth.users().isEmpty()) {
+            log.info("authentication: {} users{}", auth.users().size(),
+                    auth.anonymous() ? ", and anonymous clients" : "; anonymous clients are refused");
+        }
+    }
+
+    /**
+     * Reads {@code courier.auth} from {@code config} (as {@link #start(Config)} would) and puts it in force without a
+     * restart: new logins follow it at once; connections of users that are gone (or whose password or token
+     * changed) close; connections whose permissions shrank lose the subscriptions they may no longer hold. Nothing
+     * else in {@code config} is applied. Returns a summary.
+     *
+     * @throws IllegalArgumentException when {@code courier.auth} is invalid; the settings in force stay
+     */
+    public String reloadAuth(Config config) {
+        // A reload may run on a thread without a context class loader (a signal's), which Config's defaults need.
+        Thread thread = Thread.currentThread();
+        ClassLoader before = thread.getContextClassLoader();
+        if (before == null) {
+            thread.setContextClassLoader(Broker.class.getClassLoader());
+        }
+        try {
+            Config reference = ConfigFactory.defaultReference();
+            Config effective = effectiveConfig(config, reference);
+            BrokerSettings.rejectUnknownKeys(effective, reference);
+            AuthSettings next = AuthSettings.from(effective);
+            String summary = capacity.auth().reload(next);
+            log.info("authentication reloaded: {}", summary);
+            logAuth(next);
+            return summary;
+        } finally {
+            thread.setContextClassLoader(before);
+        }
     }
 
     /** Where the effective {@code courier.*} settings came from, apart from the built-in defaults. */

@@ -1,5 +1,6 @@
 package io.courier.broker;
 
+import io.courier.broker.auth.AuthSettings;
 import io.courier.protocol.Topic;
 
 import com.typesafe.config.Config;
@@ -40,6 +41,8 @@ public record BrokerSettings(
         int maxConnections,
         int maxHandshaking,
         int maxHandshakingPerAddress,
+        int maxConnectionsPerAddress,
+        int maxPublishRate,
         long maxPendingBytes,
         long maxPendingTotalBytes,
         SlowConsumerPolicy slowConsumerPolicy,
@@ -51,7 +54,8 @@ public record BrokerSettings(
         int matchCacheSize,
         ClusterSettings cluster,
         AdminSettings admin,
-        UdpSettings udp) {
+        UdpSettings udp,
+        AuthSettings auth) {
 
     /** What happens when a subscriber's outbound queue is full. */
     public enum SlowConsumerPolicy { DISCONNECT, DROP }
@@ -94,6 +98,8 @@ public record BrokerSettings(
                 r.count("courier.limits.max-connections", 1, Integer.MAX_VALUE),
                 r.count("courier.limits.max-handshaking", 1, Integer.MAX_VALUE),
                 r.count("courier.limits.max-handshaking-per-address", 1, Integer.MAX_VALUE),
+                r.count("courier.limits.max-connections-per-address", 1, Integer.MAX_VALUE),
+                r.count("courier.limits.max-publish-rate", 0, Integer.MAX_VALUE),
                 maxPending,
                 r.bytesOrAuto("courier.slow-consumer.max-pending-total", heap / 2, maxPending),
                 r.policy("courier.slow-consumer.policy"),
@@ -106,7 +112,8 @@ public record BrokerSettings(
                 readCluster(r),
                 new AdminSettings(r.bool("courier.admin.enabled"), r.nonEmptyString("courier.admin.host"),
                         r.count("courier.admin.port", 0, 65535)),
-                readUdp(r, maxPayload));
+                readUdp(r, maxPayload),
+                AuthSettings.from(config));
     }
 
     private static UdpSettings readUdp(Reader r, int maxPayload) {
@@ -143,7 +150,8 @@ public record BrokerSettings(
     /**
      * Fails on any {@code courier.*} key of {@code effective} that {@code reference} does not define, naming the
      * key, where it was set and the nearest known key: a typo must not leave a setting silently at its default.
-     * {@code courier.io-dispatcher} takes any of Pekko's dispatcher settings and is not checked.
+     * {@code courier.io-dispatcher} takes any of Pekko's dispatcher settings and is not checked; the users under
+     * {@code courier.auth.users} are checked by {@link AuthSettings}.
      */
     public static void rejectUnknownKeys(Config effective, Config reference) {
         if (!effective.hasPath("courier")) {
@@ -153,7 +161,7 @@ public record BrokerSettings(
         reference.getConfig("courier").entrySet().forEach(e -> known.add(e.getKey()));
         for (Map.Entry<String, ConfigValue> e : effective.getConfig("courier").entrySet()) {
             String key = e.getKey();
-            if (known.contains(key) || key.startsWith("io-dispatcher.")) {
+            if (known.contains(key) || key.startsWith("io-dispatcher.") || key.startsWith("auth.users.")) {
                 continue;
             }
             String nearest = nearest(key, known);

@@ -195,4 +195,47 @@ public final class BrokerStats {
     public void protocolError() {
         protocolErrors.increment();
     }
+
+    // ------------------------------------------------------------------ security (courier.auth, limits)
+
+    final LongAdder authFailures = new LongAdder();
+    final LongAdder permissionDenials = new LongAdder();
+    final LongAdder rateLimited = new LongAdder();
+    final LongAdder addressRefusals = new LongAdder();
+
+    /** Logins refused (bad or missing credentials, an address over its failure limit, a busy checker). */
+    public long authFailures() {
+        return authFailures.sum();
+    }
+
+    /** PUBs, SUBs and reply topics refused by a user's permissions, and subscriptions withdrawn by a reload. */
+    public long permissionDenials() {
+        return permissionDenials.sum();
+    }
+
+    /** Times a publisher over courier.limits.max-publish-rate was read more slowly. */
+    public long rateLimited() {
+        return rateLimited.sum();
+    }
+
+    /** Connections refused because their source address had courier.limits.max-connections-per-address. */
+    public long addressRefusals() {
+        return addressRefusals.sum();
+    }
+
+    public void authFailed() {
+        authFailures.increment();
+    }
+
+    public void permissionDenied() {
+        permissionDenials.increment();
+    }
+
+    public void rateLimitedOnce() {
+        rateLimited.increment();
+    }
+
+    public void addressRefused() {
+        addressRefusals.increment();
+    }
 }

@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 
 /** Runs a broker in the foreground until interrupted (Ctrl-C stops it gracefully). */
 @Command(name = "broker", mixinStandardHelpOptions = true,
-        description = {"Run a Courier broker in the foreground; Ctrl-C stops it gracefully.",
+        description = {"Run a Courier broker in the foreground; Ctrl-C stops it gracefully, SIGHUP reloads users and "
+                + "permissions (courier.auth) from the configuration.",
                 "Settings come from, highest first: --host/--port, -D system properties (JAVA_OPTS),"
                         + " the --config file, the built-in defaults (reference.conf)."})
 final class BrokerCommand implements Callable<Integer> {
@@ -40,7 +41,7 @@ final class BrokerCommand implements Callable<Integer> {
             throw new CliFailure(e.getMessage());
         }
         // The broker's own start-up lines (on stderr, through the logger) say where it listens: nothing on stdout.
-        Signals.onStop(broker);
+        Signals.onStop(broker, this::resolve);
         broker.whenTerminated().toCompletableFuture().join();
         return 0;
     }

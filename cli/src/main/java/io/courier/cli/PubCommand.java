@@ -1,6 +1,9 @@
 package io.courier.cli;
 
 import io.courier.client.Connection;
+import io.courier.client.ConnectionEvent;
+import io.courier.client.ConnectionListener;
+import io.courier.protocol.ErrorCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,6 +21,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 
 /** Publishes MESSAGE (N times), a file or the whole standard input as one message, or one message per line. */
@@ -101,7 +105,21 @@ final class PubCommand implements Callable<Integer> {
         Template template = message != null ? Template.of(message) : null;
         byte[] whole = file != null ? readFile(file) : stdin ? readStdin() : null;
         long published = 0;
-        try (Connection connection = server.connect("courier-cli-pub", event -> { }, udp)) {
+        // Refusals come back as ERR frames ahead of the flush's PONG: a publish the broker refused is an error here.
+        List<String> refusals = new CopyOnWriteArrayList<>();
+        ConnectionListener listener = new ConnectionListener() {
+            @Override
+            public void onEvent(ConnectionEvent event) {
+            }
+
+            @Override
+            public void onServerError(ErrorCode code, String reason) {
+                if (code == ErrorCode.PERMISSION_DENIED || code == ErrorCode.INVALID_TOPIC) {
+                    refusals.add(code + ": " + reason);
+                }
+            }
+        };
+        try (Connection connection = server.connect("courier-cli-pub", listener, udp)) {
             if (perLine) {
                 if (modes == 0 && System.console() != null) {
                     System.err.println("reading one message per line from standard input (Ctrl-D to end)");
@@ -121,6 +139,10 @@ final class PubCommand implements Callable<Integer> {
                 }
             }
             connection.flush(CONFIRM_TIMEOUT);
+            if (!refusals.isEmpty()) {
+                throw new CliFailure("the broker refused " + refusals.size() + " of " + published
+                        + (published == 1 ? " message: " : " messages: ") + refusals.get(0));
+            }
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage());
         } catch (TimeoutException e) {

@@ -27,6 +27,19 @@ final class ServerOption {
             defaultValue = "${env:COURIER_SERVER:-127.0.0.1:4800}")
     List<String> servers;
 
+    @Option(names = "--user", paramLabel = "USER", defaultValue = "${env:COURIER_USER:-}",
+            description = "user to log in as (default: $COURIER_USER; none: anonymous)")
+    String user;
+
+    @Option(names = "--password", paramLabel = "PASSWORD", defaultValue = "${env:COURIER_PASSWORD:-}",
+            description = {"password for --user (default: $COURIER_PASSWORD, which other users of this machine "
+                    + "cannot read in the process list, unlike this flag)"})
+    String password;
+
+    @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:COURIER_TOKEN:-}",
+            description = "bearer token to log in with instead of a user and password (default: $COURIER_TOKEN)")
+    String token;
+
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
@@ -49,10 +62,22 @@ final class ServerOption {
                 throw UsageErrors.of(command, origin + " '" + s + "' is not HOST:PORT (for example 127.0.0.1:4800)");
             }
         }
+        if (!token.isEmpty() && !user.isEmpty()) {
+            throw UsageErrors.of(command, "give either --token or --user (with --password), not both");
+        }
+        if (!password.isEmpty() && user.isEmpty() && token.isEmpty()) {
+            throw UsageErrors.of(command, "--password needs --user (or $COURIER_USER)");
+        }
         Options options;
         try {
-            options = Options.builder().servers(servers).name(name).connectTimeout(CONNECT_TIMEOUT)
-                    .connectionListener(listener).udp(udp).build();
+            Options.Builder builder = Options.builder().servers(servers).name(name).connectTimeout(CONNECT_TIMEOUT)
+                    .connectionListener(listener).udp(udp);
+            if (!token.isEmpty()) {
+                builder.token(token);
+            } else if (!user.isEmpty()) {
+                builder.credentials(user, password);
+            }
+            options = builder.build();
         } catch (IllegalArgumentException e) {
             throw UsageErrors.of(command, origin + ": " + e.getMessage());
         }

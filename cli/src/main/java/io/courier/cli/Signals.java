@@ -1,5 +1,6 @@
 package io.courier.cli;
 
+import com.typesafe.config.Config;
 import io.courier.broker.Broker;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
@@ -10,12 +11,14 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 import java.net.URL;
+import java.util.function.Supplier;
 
 /**
  * What the signals an operator sends do to a broker run from the command line. SIGTERM and SIGINT stop it
  * gracefully (the drain of docs/protocol.md, section 5.4) and the process then exits 0, as a service manager expects
  * of a clean stop; by default the JVM would run its shutdown hooks and exit 143 or 130. SIGHUP does not stop the
- * broker (by default it would): it reads a logging configuration file again, if logging came from one.
+ * broker (by default it would): it reads the configuration again and puts its {@code courier.auth} (users,
+ * passwords, permissions) in force, and reads a logging configuration file again, if logging came from one.
  *
  * <p>{@code sun.misc.Signal} (module jdk.unsupported) is the JDK's only way to handle a signal instead of exiting.
  */
@@ -26,7 +29,7 @@ final class Signals {
     private Signals() {
     }
 
-    static void onStop(Broker broker) {
+    static void onStop(Broker broker, Supplier<Config> configuration) {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 Signal.handle(new Signal(name), signal -> {
@@ -40,9 +43,21 @@ final class Signals {
             }
         }
         try {
-            Signal.handle(new Signal("HUP"), signal -> reloadLogging());
+            Signal.handle(new Signal("HUP"), signal -> new Thread(() -> {
+                reloadLogging();
+                reloadAuth(broker, configuration);
+            }, "courier-reload").start());
         } catch (IllegalArgumentException e) {
             log.debug("cannot handle SIGHUP here: {}", e.getMessage());
+        }
+    }
+
+    private static void reloadAuth(Broker broker, Supplier<Config> configuration) {
+        try {
+            broker.reloadAuth(configuration.get());
+        } catch (RuntimeException e) {
+            log.error("SIGHUP received: courier.auth was NOT reloaded, the settings in force stay: {}",
+                    e.getMessage());
         }
     }
 
@@ -57,8 +72,8 @@ final class Signals {
         }
         URL file = ConfigurationWatchListUtil.getMainWatchURL(context);
         if (file == null || !"file".equals(file.getProtocol())) {
-            log.info("SIGHUP received: logging uses the bundled configuration, nothing to reload (broker settings "
-                    + "are read at start-up only); the broker keeps running");
+            log.info("SIGHUP received: logging uses the bundled configuration, nothing to reload; the broker keeps "
+                    + "running");
             return;
         }
         try {

@@ -209,10 +209,19 @@ public final class Options {
             return this;
         }
 
+        /** Logs in as {@code user} with {@code password} (send them over TLS where it matters). */
         public Builder credentials(String user, String password) {
             this.user = Objects.requireNonNull(user, "user");
             this.password = Objects.requireNonNull(password, "password");
             return this;
+        }
+
+        /** Logs in with a bearer token alone (on the wire: no user, the token as the password). */
+        public Builder token(String token) {
+            if (Objects.requireNonNull(token, "token").isEmpty()) {
+                throw new IllegalArgumentException("token must not be empty");
+            }
+            return credentials("", token);
         }
 
         public Builder heartbeatInterval(Duration interval) {

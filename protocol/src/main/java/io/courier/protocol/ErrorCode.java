@@ -27,7 +27,9 @@ public enum ErrorCode {
     FRAME_TIMEOUT(20, true, "a frame was started but not finished within the broker's frame timeout"),
     MEMORY_LIMIT(21, true, "the broker's memory budget for unfinished frames is used up; retry later"),
     UDP_UNAVAILABLE(22, false, "UDP is off on this broker, needs protocol version 3, or needs UDP_OPEN first"),
-    UDP_REFUSED(23, false, "a UDP publish was refused (its topic, or its payload size): nothing is answered over UDP");
+    UDP_REFUSED(23, false, "a UDP publish was refused (its topic, or its payload size): nothing is answered over UDP"),
+    PERMISSION_DENIED(24, false, "the user may not publish to that topic or subscribe to that pattern"),
+    RATE_LIMITED(25, false, "the connection publishes faster than its limit: the broker reads it more slowly");
 
     private static final ErrorCode[] BY_CODE;
 

@@ -115,19 +115,50 @@ public final class Topic {
      * Whether {@code topic} matches {@code pattern}; both must be valid. The plain rule every index must agree with.
      */
     public static boolean matches(String pattern, String topic) {
-        String[] p = pattern.split("\\.", -1);
-        String[] t = topic.split("\\.", -1);
-        for (int i = 0; i < p.length; i++) {
-            if (p[i].equals(">")) {
-                return t.length > i;
+        return covers(pattern, topic);
+    }
+
+    /**
+     * Whether every topic that {@code specific} matches is matched by {@code general} too (both valid patterns; a
+     * topic is a pattern without wildcards, so for a topic this is {@link #matches}). {@code orders.>} covers
+     * {@code orders.*} and {@code orders.eu.created}; {@code orders.*} does not cover {@code orders.>}.
+     */
+    public static boolean covers(String general, String specific) {
+        String[] g = general.split("\\.", -1);
+        String[] s = specific.split("\\.", -1);
+        for (int i = 0; i < g.length; i++) {
+            if (g[i].equals(">")) {
+                return s.length > i;
             }
-            if (i >= t.length) {
+            if (i >= s.length) {
                 return false;
             }
-            if (!p[i].equals("*") && !p[i].equals(t[i])) {
+            if (g[i].equals("*")) {
+                if (s[i].equals(">")) {
+                    return false;
+                }
+            } else if (!g[i].equals(s[i])) {
+                // A literal token covers only itself (never a wildcard, which stands for other tokens too).
                 return false;
             }
         }
-        return p.length == t.length;
+        return g.length == s.length;
+    }
+
+    /** Whether some topic matches both patterns (both valid): {@code orders.*.created} overlaps {@code *.eu.>}. */
+    public static boolean overlaps(String a, String b) {
+        String[] x = a.split("\\.", -1);
+        String[] y = b.split("\\.", -1);
+        int n = Math.min(x.length, y.length);
+        for (int i = 0; i < n; i++) {
+            if (x[i].equals(">") || y[i].equals(">")) {
+                // '>' takes one or more tokens, and the other pattern has at least one here.
+                return true;
+            }
+            if (!x[i].equals("*") && !y[i].equals("*") && !x[i].equals(y[i])) {
+                return false;
+            }
+        }
+        return x.length == y.length;
     }
 }

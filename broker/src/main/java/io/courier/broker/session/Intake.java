@@ -24,6 +24,14 @@ interface Intake<E> {
     /** Subscriber queues the last bytes filled past their high-water mark; the stage clears the set. */
     Set<PublisherFlow.Drain> congestion();
 
+    /**
+     * How long to wait before reading on because the last bytes ran over the link's publish rate (0: read on). The
+     * debt is cleared by asking.
+     */
+    default long takeOverRate() {
+        return 0;
+    }
+
     /** Whether reads must no longer be paced (the broker drains: every client must be read to the end). */
     boolean isDraining();
 

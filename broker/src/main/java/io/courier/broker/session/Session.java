@@ -3,6 +3,8 @@ package io.courier.broker.session;
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
 import io.courier.broker.Version;
+import io.courier.broker.auth.Authenticator;
+import io.courier.broker.auth.Grant;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Router;
@@ -30,6 +32,8 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +54,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
 
     /** Something that happened outside the byte stream and that the session must act on. */
     sealed interface Event permits HeartbeatTick, FrameCheck, ConnectTimedOut, ReportDropped, SlowConsumer,
-            SubscriptionExpired, Drain, FinishDrain, Evicted, DeliveryFailed, ServersChanged, UdpBound, UdpRefused { }
+            SubscriptionExpired, Drain, FinishDrain, Evicted, DeliveryFailed, ServersChanged, UdpBound, UdpRefused,
+            Authenticated, PermissionsChanged { }
 
     enum HeartbeatTick implements Event { INSTANCE }
 
@@ -87,6 +92,12 @@ final class Session implements Subscriber, Intake<Session.Event> {
     /** A UDP publish of this session was refused: tell the client over TCP (at most once a second). */
     record UdpRefused(PublishIntake.Verdict verdict, String reason) implements Event { }
 
+    /** The {@link Authenticator} decided on this session's CONNECT (on another thread, some time after it). */
+    record Authenticated(Authenticator.Outcome outcome) implements Event { }
+
+    /** A reload changed what this session's user may do, or revoked it. */
+    record PermissionsChanged(Grant grant) implements Event { }
+
     /** What the session tells its Connection actor. */
     interface Owner {
         /** The handshake completed: heartbeat ticks are due at this interval. */
@@ -106,7 +117,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
         }
     }
 
-    private enum State { AWAITING_CONNECT, CONNECTED, DRAINING, CLOSING }
+    /** AUTHENTICATING: CONNECT was read and its credentials are being checked off this thread. */
+    private enum State { AWAITING_CONNECT, AUTHENTICATING, CONNECTED, DRAINING, CLOSING }
 
     private static final ByteString PONG = ByteString.fromArrayUnsafe(FrameCodec.encode(Pong.INSTANCE));
     private static final ByteString PING = ByteString.fromArrayUnsafe(FrameCodec.encode(Ping.INSTANCE));
@@ -124,7 +136,16 @@ final class Session implements Subscriber, Intake<Session.Event> {
     private final Capacity capacity;
     private final FrameSplitter splitter;
     private final FrameSplitter.FrameHandler frameHandler = this::onFrame;
-    private final PublishIntake intake;
+    /** Made at the handshake, for the user let in. */
+    private PublishIntake intake;
+    private Grant grant;
+    /** While AUTHENTICATING: the CONNECT, and the frames a client sent after it without waiting for CONNECTED. */
+    private Connect pendingConnect;
+    private List<byte[]> heldFrames;
+    private int heldBytes;
+    private boolean holdsAddressSlot;
+    private boolean reportedViolation;
+    private boolean reportedRate;
     private final Map<Integer, Subscription> subscriptions = new HashMap<>();
     private final Congestion flow = new Congestion();
     private final AtomicBoolean failed = new AtomicBoolean();
@@ -161,7 +182,6 @@ final class Session implements Subscriber, Intake<Session.Event> {
         this.router = router;
         this.udp = udp;
         this.lastValues = lastValues;
-        this.intake = new PublishIntake(settings, stats, router, lastValues);
         this.servers = servers;
         this.outbox = outbox;
         this.owner = owner;
@@ -203,8 +223,14 @@ final class Session implements Subscriber, Intake<Session.Event> {
             onHeartbeatTick();
         } else if (event instanceof FrameCheck) {
             checkUnfinishedFrame();
+        } else if (event instanceof Authenticated authenticated) {
+            onAuthenticated(authenticated.outcome());
+        } else if (event instanceof PermissionsChanged changed) {
+            if (changed.grant() == grant && isRouting()) {
+                onPermissionsChanged();
+            }
         } else if (event instanceof ConnectTimedOut) {
-            if (state == State.AWAITING_CONNECT) {
+            if (state == State.AWAITING_CONNECT || state == State.AUTHENTICATING) {
                 stats.protocolError();
                 close(ErrorCode.CONNECT_TIMEOUT, "no CONNECT within " + settings.connectTimeout().toMillis() + " ms");
             }
@@ -242,7 +268,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                 finishDrain();
             }
         } else if (event instanceof Evicted) {
-            if (state == State.AWAITING_CONNECT) {
+            if (state == State.AWAITING_CONNECT || state == State.AUTHENTICATING) {
                 close(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections are waiting to finish their handshake; "
                         + "this one waited longest without sending CONNECT");
             }
@@ -290,6 +316,11 @@ final class Session implements Subscriber, Intake<Session.Event> {
             holdsConnectionSlot = false;
             capacity.connections().release(1);
         }
+        if (holdsAddressSlot) {
+            holdsAddressSlot = false;
+            capacity.perAddress().release(remote.getAddress());
+        }
+        capacity.auth().release(grant);
         outbox.abort(new IllegalStateException("connection " + id + " closed"));
     }
 
@@ -301,6 +332,10 @@ final class Session implements Subscriber, Intake<Session.Event> {
     private boolean onFrame(byte[] data, int offset, int length) {
         // Only a complete frame is a sign of life: a client trickling a frame byte by byte is not alive.
         heardSinceTick = true;
+        if (state == State.AUTHENTICATING) {
+            hold(data, offset, length);
+            return state != State.CLOSING;
+        }
         if (data[offset] == FrameType.PUB.code() && isRouting()) {
             // The one frame on the hot path: read in place, never decoded into a Publish.
             onPublish(data, offset, length);
@@ -347,7 +382,77 @@ final class Session implements Subscriber, Intake<Session.Event> {
                     + FrameCodec.VERSION);
             return;
         }
+        Authenticator.Outcome outcome = capacity.auth().authenticate(c.user(), c.password(), remote.getAddress(),
+                later -> events.accept(new Authenticated(later)));
+        if (outcome == null) {
+            state = State.AUTHENTICATING;
+            pendingConnect = c;
+            return;
+        }
+        admit(c, outcome);
+    }
+
+    private void onAuthenticated(Authenticator.Outcome outcome) {
+        if (state != State.AUTHENTICATING) {
+            // Closed while the check ran (shutdown, timeout, eviction): the grant concerns no one.
+            if (outcome instanceof Authenticator.Accepted a) {
+                capacity.auth().release(a.grant());
+            }
+            return;
+        }
+        Connect c = pendingConnect;
+        pendingConnect = null;
+        admit(c, outcome);
+        List<byte[]> held = heldFrames;
+        heldFrames = null;
+        heldBytes = 0;
+        if (held != null) {
+            for (byte[] frame : held) {
+                if (state == State.CLOSING || !onFrame(frame, 0, frame.length)) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * A frame sent after CONNECT without waiting for CONNECTED, while the credentials are checked: kept (a copy, a
+     * few KiB at most) and handled once the client is let in, as if it had arrived then.
+     */
+    private void hold(byte[] data, int offset, int length) {
+        heldBytes += length;
+        if (heldBytes > settings.maxHandshakeFrame()) {
+            protocolError(ErrorCode.PROTOCOL_VIOLATION, "more than " + settings.maxHandshakeFrame()
+                    + " bytes sent before CONNECTED: wait for CONNECTED before sending more");
+            return;
+        }
+        if (heldFrames == null) {
+            heldFrames = new ArrayList<>();
+        }
+        heldFrames.add(java.util.Arrays.copyOfRange(data, offset, offset + length));
+    }
+
+    /** Lets the client in (or not) as the {@link Authenticator} decided, within the connection limits. */
+    private void admit(Connect c, Authenticator.Outcome outcome) {
+        if (outcome instanceof Authenticator.Refused refused) {
+            stats.authFailed();
+            close(ErrorCode.AUTHENTICATION_FAILED, refused.reason());
+            return;
+        }
+        Grant granted = ((Authenticator.Accepted) outcome).grant();
+        if (!capacity.perAddress().tryCharge(remote.getAddress())) {
+            capacity.auth().release(granted);
+            stats.addressRefused();
+            stats.connectionRefused();
+            log.info("connection {} ({} from {}) refused: that address has {} connections, the most allowed", id,
+                    c.name(), remote, capacity.perAddress().max());
+            close(ErrorCode.TOO_MANY_CONNECTIONS, "the broker accepts at most " + capacity.perAddress().max()
+                    + " connections from one address");
+            return;
+        }
+        holdsAddressSlot = true;
         if (!capacity.connections().tryCharge(1)) {
+            capacity.auth().release(granted);
             stats.connectionRefused();
             log.info("connection {} ({} from {}) refused: the broker accepts at most {} connections", id, c.name(),
                     remote, settings.maxConnections());
@@ -356,6 +461,9 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return;
         }
         holdsConnectionSlot = true;
+        grant = granted;
+        grant.listen(g -> events.accept(new PermissionsChanged(g)));
+        intake = new PublishIntake(settings, stats, router, lastValues, grant);
         state = State.CONNECTED;
         clientName = c.name();
         noEcho = c.noEcho();
@@ -365,6 +473,60 @@ final class Session implements Subscriber, Intake<Session.Event> {
         version = Math.min(c.version(), FrameCodec.VERSION);
         control(new Connected(version, settings.serverId(), Version.CURRENT,
                 settings.maxPayload(), (int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), servers));
+    }
+
+    /**
+     * A reload changed this user's permissions: subscriptions it may no longer hold end (the client is told which,
+     * one ERR each); a revoked user's connection closes. Publishes are checked against the new permissions from
+     * the next one on (the intake's topic cache forgets).
+     */
+    private void onPermissionsChanged() {
+        if (grant.revoked()) {
+            stats.authFailed();
+            log.info("connection {} ({} from {}) closed: {} is no longer configured, or its credential changed", id,
+                    clientName, remote, grant);
+            close(ErrorCode.AUTHENTICATION_FAILED, "the credentials this connection logged in with were withdrawn");
+            return;
+        }
+        for (Iterator<Subscription> it = subscriptions.values().iterator(); it.hasNext(); ) {
+            Subscription s = it.next();
+            if (!grant.permissions().maySubscribe(s.pattern())) {
+                it.remove();
+                router.unsubscribe(s);
+                forget(s);
+                stats.permissionDenied();
+                control(new Err(ErrorCode.PERMISSION_DENIED, "SUB " + s.sid() + ": " + grant
+                        + " may no longer subscribe to " + s.pattern() + "; the subscription has ended"));
+            }
+        }
+    }
+
+    /** A PUB or SUB the user may not make: the client is told; the link stays unless configured otherwise. */
+    private void violation(String reason) {
+        if (!reportedViolation) {
+            reportedViolation = true;
+            log.info("connection {} ({} from {}) refused: {} (later refusals on this connection are only counted)",
+                    id, clientName, remote, reason);
+        }
+        if (capacity.auth().settings().disconnectOnViolation()) {
+            close(ErrorCode.PERMISSION_DENIED, reason);
+        } else {
+            control(new Err(ErrorCode.PERMISSION_DENIED, reason));
+        }
+    }
+
+    @Override
+    public long takeOverRate() {
+        long wait = intake == null ? 0 : intake.takeOverRate();
+        if (wait > 0) {
+            stats.rateLimitedOnce();
+            if (!reportedRate && isRouting()) {
+                reportedRate = true;
+                control(new Err(ErrorCode.RATE_LIMITED, "publishing faster than " + settings.maxPublishRate()
+                        + " messages a second: the broker reads this connection more slowly"));
+            }
+        }
+        return wait;
     }
 
     private void onPing() {
@@ -398,6 +560,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
             case MALFORMED -> malformedPublish(ByteBuffer.wrap(data, offset, length));
             case PAYLOAD_TOO_LARGE -> protocolError(ErrorCode.PAYLOAD_TOO_LARGE, intake.reason());
             case INVALID_TOPIC -> control(new Err(ErrorCode.INVALID_TOPIC, intake.reason()));
+            case PERMISSION_DENIED -> violation(intake.reason());
+            case RATE_LIMITED -> throw new IllegalStateException("a TCP PUB is slowed, never refused, by the rate");
         }
     }
 
@@ -421,6 +585,9 @@ final class Session implements Subscriber, Intake<Session.Event> {
         }
         if (invalid != null) {
             control(new Err(ErrorCode.INVALID_PATTERN, "SUB " + s.sid() + ": " + invalid));
+        } else if (!grant.permissions().maySubscribe(s.pattern())) {
+            stats.permissionDenied();
+            violation("SUB " + s.sid() + ": " + grant + " may not subscribe to " + s.pattern());
         } else if (subscriptions.containsKey(s.sid())) {
             control(new Err(ErrorCode.DUPLICATE_SUBSCRIPTION,
                     "SUB " + s.sid() + ": subscription id already in use on this connection"));
@@ -453,7 +620,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
     private void onUdpOpen() {
         String refusal = udpRefusal();
         if (refusal == null && udpBinding == null) {
-            udpBinding = udp.open(id, noEcho, this, owner::udpHello);
+            udpBinding = udp.open(id, noEcho, grant, this, owner::udpHello);
             if (udpBinding == null) {
                 refusal = "the broker's UDP socket is not bound (yet)";
             }
@@ -567,7 +734,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
      * stopped publishing (a client answers PINGs in order, and a draining client only after it stopped).
      */
     private void onDrain() {
-        if (state == State.AWAITING_CONNECT) {
+        if (state == State.AWAITING_CONNECT || state == State.AUTHENTICATING) {
             close(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
         } else if (state == State.CONNECTED) {
             state = State.DRAINING;

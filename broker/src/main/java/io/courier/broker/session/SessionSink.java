@@ -45,6 +45,7 @@ final class SessionSink<E> extends AbstractGraphStageWithMaterializedValue<SinkS
     }
 
     private static final String PAUSE_TIMER = "publisher-pause";
+    private static final String RATE_TIMER = "publish-rate";
 
     private final Intake<E> session;
     private final BrokerStats stats;
@@ -90,6 +91,12 @@ final class SessionSink<E> extends AbstractGraphStageWithMaterializedValue<SinkS
                         session.onBytes(bytes);
                     } catch (RuntimeException | Error e) {
                         fail(e);
+                        return;
+                    }
+                    long overRate = session.takeOverRate();
+                    if (overRate > 0 && !session.isDraining()) {
+                        // Over its publish rate: read this link later, and TCP slows its client meanwhile.
+                        scheduleOnce(RATE_TIMER, Duration.ofNanos(overRate));
                         return;
                     }
                     pauseOrRead(session.congestion());
@@ -141,6 +148,10 @@ final class SessionSink<E> extends AbstractGraphStageWithMaterializedValue<SinkS
 
         @Override
         public void onTimer(Object key) {
+            if (RATE_TIMER.equals(key)) {
+                pauseOrRead(session.congestion());
+                return;
+            }
             if (waitingFor.isEmpty()) {
                 return;
             }
@@ -174,10 +185,11 @@ final class SessionSink<E> extends AbstractGraphStageWithMaterializedValue<SinkS
                 fail(e);
                 return;
             }
-            if (session.isDraining() && !waitingFor.isEmpty()) {
+            if (session.isDraining() && (!waitingFor.isEmpty() || isTimerActive(RATE_TIMER))) {
                 // A paused publisher must be read again: the broker waits for it to say it stopped publishing.
                 waitingFor.clear();
                 cancelTimer(PAUSE_TIMER);
+                cancelTimer(RATE_TIMER);
                 resumeReading();
             }
         }

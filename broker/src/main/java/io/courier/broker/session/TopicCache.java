@@ -58,6 +58,14 @@ final class TopicCache {
         lastSlot = slot;
     }
 
+    /** Forgets every topic (the permissions they were checked against changed). */
+    void clear() {
+        if (keys != null) {
+            Arrays.fill(keys, null);
+            Arrays.fill(topics, null);
+        }
+    }
+
     private boolean holds(int slot, byte[] data, int offset, int length) {
         byte[] key = keys[slot];
         return key != null && Arrays.equals(key, 0, key.length, data, offset, offset + length);

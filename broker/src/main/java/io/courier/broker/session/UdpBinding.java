@@ -1,5 +1,7 @@
 package io.courier.broker.session;
 
+import io.courier.broker.auth.Grant;
+
 import io.courier.broker.UdpSettings;
 import io.courier.broker.UdpStats;
 import io.courier.broker.routing.PublisherFlow;
@@ -32,6 +34,7 @@ final class UdpBinding implements Subscriber {
     private final byte[] token;
     private final long sessionId;
     private final boolean noEcho;
+    private final Grant grant;
     private final Subscriber session;
     private final BiConsumer<UdpBinding, InetSocketAddress> onHello;
     private final UdpSocket socket;
@@ -44,13 +47,14 @@ final class UdpBinding implements Subscriber {
     private volatile ActorRef<UdpEndpoint.Command> endpoint;
     private volatile boolean closed;
 
-    UdpBinding(long key, byte[] token, long sessionId, boolean noEcho, Subscriber session,
+    UdpBinding(long key, byte[] token, long sessionId, boolean noEcho, Grant grant, Subscriber session,
                BiConsumer<UdpBinding, InetSocketAddress> onHello, UdpSocket socket, UdpSettings settings,
                UdpStats stats) {
         this.key = key;
         this.token = token;
         this.sessionId = sessionId;
         this.noEcho = noEcho;
+        this.grant = grant;
         this.session = session;
         this.onHello = onHello;
         this.socket = socket;
@@ -77,6 +81,11 @@ final class UdpBinding implements Subscriber {
 
     boolean noEcho() {
         return noEcho;
+    }
+
+    /** What the session's user may do: its datagrams are checked as its PUBs are. */
+    Grant grant() {
+        return grant;
     }
 
     int port() {

@@ -1,5 +1,7 @@
 package io.courier.broker.session;
 
+import io.courier.broker.auth.Grant;
+
 import io.courier.broker.UdpSettings;
 import io.courier.broker.UdpStats;
 import io.courier.broker.routing.Subscriber;
@@ -46,7 +48,7 @@ public final class UdpBindings implements UdpSocket.Receiver {
      * A new binding for session {@code sessionId}, with a fresh random token; null while no socket is bound (UDP
      * off, or not started yet). {@code onHello} hears HELLOs with the token, on the socket's thread.
      */
-    UdpBinding open(long sessionId, boolean noEcho, Subscriber session,
+    UdpBinding open(long sessionId, boolean noEcho, Grant grant, Subscriber session,
                     BiConsumer<UdpBinding, InetSocketAddress> onHello) {
         UdpSocket s = socket;
         if (s == null) {
@@ -56,7 +58,8 @@ public final class UdpBindings implements UdpSocket.Receiver {
             byte[] token = new byte[Datagram.TOKEN_BYTES];
             random.nextBytes(token);
             long key = Datagram.tokenKey(token, 0);
-            UdpBinding binding = new UdpBinding(key, token, sessionId, noEcho, session, onHello, s, settings, stats);
+            UdpBinding binding = new UdpBinding(key, token, sessionId, noEcho, grant, session, onHello, s, settings,
+                    stats);
             if (byKey.putIfAbsent(key, binding) == null) {
                 return binding;
             }

@@ -41,7 +41,7 @@ final class UdpEndpoint {
             // A periodic check, not a receive timeout: Pekko re-arms a receive timeout on every message, a timer
             // cancelled and scheduled again per datagram.
             timers.startTimerWithFixedDelay(Idle.INSTANCE, settings.udp().idleTimeout().dividedBy(4));
-            PublishIntake intake = new PublishIntake(settings, stats, router, lastValues);
+            PublishIntake intake = new PublishIntake(settings, stats, router, lastValues, binding.grant());
             Datagram reader = new Datagram();
             long[] lastSeq = {-1};
             long[] lastHeard = {System.nanoTime()};
@@ -64,9 +64,11 @@ final class UdpEndpoint {
                         }
                         lastSeq[0] = seq;
                         PublishIntake.Verdict verdict = intake.accept(data, reader.deliveryFrom(), reader.deliveryTo(),
-                                binding.sessionId(), binding.noEcho(), PublisherFlow.NONE);
+                                binding.sessionId(), binding.noEcho(), PublisherFlow.NONE, true);
                         if (verdict == PublishIntake.Verdict.MALFORMED) {
                             stats.udp().malformedDropped();
+                        } else if (verdict == PublishIntake.Verdict.RATE_LIMITED) {
+                            stats.rateLimitedOnce();
                         } else if (verdict != PublishIntake.Verdict.ROUTED) {
                             stats.udp().publishRefused();
                             refused.accept(verdict, intake.reason());
