@@ -80,7 +80,9 @@ await_port() {
 start_broker() {
     local system=$1 port=$2
     case "$system" in
-        courier) ./courier broker --host 127.0.0.1 --port "$port" >"$work/broker.log" 2>&1 & ;;
+        # Every load connection comes from 127.0.0.1: lift the per-address limit (10,000) the idle run would reach.
+        courier) JAVA_OPTS="${JAVA_OPTS:-} -Dcourier.limits.max-connections-per-address=1000000" \
+            ./courier broker --host 127.0.0.1 --port "$port" >"$work/broker.log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/broker.log" 2>&1 & ;;
         mosquitto)
             printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$work/mosquitto.conf"
