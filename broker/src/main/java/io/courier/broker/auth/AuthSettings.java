@@ -21,13 +21,23 @@ import java.util.Set;
  * @param anonymousRights what such a client may do
  * @param users           the users by name
  * @param tokens          the users that log in with a bearer token alone, by the base64 of the token's hash
+ * @param certificateUsers whether a TLS client certificate's CN logs its client in as the user of that name
  */
 public record AuthSettings(boolean anonymous, Permissions anonymousRights, Map<String, User> users,
                            Map<String, User> tokens, Duration failureDelay, int maxFailuresPerAddress,
-                           Duration failureWindow, boolean disconnectOnViolation, int verifiedCacheSize) {
+                           Duration failureWindow, boolean disconnectOnViolation, int verifiedCacheSize,
+                           boolean certificateUsers) {
 
-    /** A configured user: its stored credential and its permissions. */
-    public record User(String name, Credential credential, Permissions permissions) { }
+    /**
+     * A configured user: its stored credential (null for a user that logs in only with a TLS client certificate)
+     * and its permissions.
+     */
+    public record User(String name, Credential credential, Permissions permissions) {
+        /** The stored hash, or "certificate": what a reload compares to tell whether the credential changed. */
+        String credentialId() {
+            return credential == null ? "certificate" : credential.toString();
+        }
+    }
 
     private static final String PREFIX = "courier.auth.";
     private static final Set<String> USER_KEYS = Set.of("password", "token", "publish", "subscribe");
@@ -61,9 +71,14 @@ public record AuthSettings(boolean anonymous, Permissions anonymousRights, Map<S
             }
             boolean password = u.hasPath("password");
             boolean token = u.hasPath("token");
-            if (password == token) {
-                throw new IllegalArgumentException(key + ": needs exactly one of password (a pbkdf2-sha256 hash) or "
-                        + "token (a sha256 hash), as `courier passwd` prints");
+            if (password && token) {
+                throw new IllegalArgumentException(key + ": needs one of password (a pbkdf2-sha256 hash) or token (a "
+                        + "sha256 hash), as `courier passwd` prints, not both");
+            }
+            if (!password && !token) {
+                // Logs in with a TLS client certificate only (courier.auth.certificate-users).
+                users.put(name, new User(name, null, permissions(u, key)));
+                continue;
             }
             String field = password ? "password" : "token";
             Credential credential;
@@ -97,7 +112,8 @@ public record AuthSettings(boolean anonymous, Permissions anonymousRights, Map<S
                 PREFIX + "anonymous-permissions"), users, tokens,
                 duration(auth, "failure-delay"), count(auth, "max-failures-per-address", 1),
                 positive(duration(auth, "failure-window"), "failure-window"),
-                bool(auth, "disconnect-on-violation"), count(auth, "verified-cache-size", 0));
+                bool(auth, "disconnect-on-violation"), count(auth, "verified-cache-size", 0),
+                bool(auth, "certificate-users"));
     }
 
     /** Whether anyone at all is checked: with no users and anonymous access, every CONNECT is let in. */

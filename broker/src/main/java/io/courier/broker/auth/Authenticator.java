@@ -66,7 +66,7 @@ public final class Authenticator implements AutoCloseable {
 
     /** The first PBKDF2 in a JVM runs interpreted, many times slower: make it before the first client waits on it. */
     private void warmUp(AuthSettings s) {
-        s.users().values().stream().filter(u -> !u.credential().fast()).findFirst()
+        s.users().values().stream().filter(u -> u.credential() != null && !u.credential().fast()).findFirst()
                 .ifPresent(u -> hashing.execute(() -> u.credential().verify("")));
     }
 
@@ -85,8 +85,26 @@ public final class Authenticator implements AutoCloseable {
      * and password; a token alone comes as an empty user and the token as the password.
      */
     public Outcome authenticate(String user, String password, InetAddress address, Consumer<Outcome> later) {
+        return authenticate(user, password, null, address, later);
+    }
+
+    /**
+     * As the other, for a TLS client whose verified certificate names {@code certificateName} (its subject's CN;
+     * null without one). With {@code courier.auth.certificate-users} on, a client that sends no credentials is let
+     * in as the user of that name.
+     */
+    public Outcome authenticate(String user, String password, String certificateName, InetAddress address,
+                                Consumer<Outcome> later) {
         AuthSettings s = settings;
         long start = System.nanoTime();
+        if (user.isEmpty() && password.isEmpty() && certificateName != null && s.certificateUsers()) {
+            AuthSettings.User u = s.users().get(certificateName);
+            if (u != null) {
+                return accept(grantFor(u));
+            }
+            return refuse(s, start, address, certificateName, "no user is configured for the client certificate",
+                    later);
+        }
         if (user.isEmpty() && password.isEmpty()) {
             if (s.anonymous()) {
                 return accept(new Grant("", "", s.anonymousRights()));
@@ -116,6 +134,9 @@ public final class Authenticator implements AutoCloseable {
             return refuse(s, start, address, user, "the user or the password was refused", later);
         }
         AuthSettings.User u = found;
+        if (u.credential() == null) {
+            return refuse(s, start, address, user, "the user or the password was refused", later);
+        }
         if (u.credential().fast()) {
             return u.credential().verify(password) ? accept(grantFor(u))
                     : refuse(s, start, address, user, "the user or the password was refused", later);
@@ -182,7 +203,7 @@ public final class Authenticator implements AutoCloseable {
                 }
             } else {
                 AuthSettings.User u = next.users().get(g.user());
-                if (u == null || !u.credential().toString().equals(g.credential())) {
+                if (u == null || !u.credentialId().equals(g.credential())) {
                     g.revoke();
                     revoked++;
                 } else {
@@ -198,7 +219,7 @@ public final class Authenticator implements AutoCloseable {
     }
 
     private static Grant grantFor(AuthSettings.User u) {
-        return new Grant(u.name(), u.credential().toString(), u.permissions());
+        return new Grant(u.name(), u.credentialId(), u.permissions());
     }
 
     private Outcome accept(Grant grant) {
