@@ -2,6 +2,7 @@ package io.courier.broker.session;
 
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
+import io.courier.broker.observability.TopTopics;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.routing.Match;
 import io.courier.broker.routing.PublisherFlow;
@@ -27,6 +28,8 @@ final class PublishIntake {
     private final PublishFrame publish = new PublishFrame();
     private final TopicCache topics = new TopicCache();
     private String reason = "";
+    /** Publishes routed through this intake; one in {@link TopTopics#SAMPLE_EVERY} is sampled for the top topics. */
+    private long routed;
 
     PublishIntake(BrokerSettings settings, BrokerStats stats, Router router, LastValues lastValues) {
         this.settings = settings;
@@ -66,6 +69,9 @@ final class PublishIntake {
             }
         }
         stats.published();
+        if (TopTopics.sampled(++routed)) {
+            stats.topics().sample(topic);
+        }
         ByteString body = null;
         if (lastValues.isActive()) {
             body = p.retainableBody();

@@ -3,6 +3,7 @@ package io.courier.broker.session;
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
 import io.courier.broker.Version;
+import io.courier.broker.observability.Link;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Router;
@@ -150,6 +151,10 @@ final class Session implements Subscriber, Intake<Session.Event> {
     private long lastUdpRefusalNanos;
     /** Whether the first drop on this link was logged: later ones are only counted and reported to the client. */
     private boolean reportedDrops;
+    /** What the admin port shows of this link; written here, once per read or per change. */
+    private final Link link;
+    /** PUBs routed on this link (a plain counter: only this session's thread writes it). */
+    private long publishes;
 
     Session(long id, InetSocketAddress remote, BrokerSettings settings, BrokerStats stats, Router router,
             UdpBindings udp, LastValues lastValues, List<String> servers, Outbox outbox, Owner owner,
@@ -167,6 +172,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         this.owner = owner;
         this.capacity = capacity;
         this.splitter = new FrameSplitter(settings.maxHandshakeFrame(), capacity.unfinished());
+        this.link = stats.links().open(id, remote, outbox);
     }
 
     /** Wires the stage's callback, through which events reach this session on the stage's thread. */
@@ -183,6 +189,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return;
         }
         FrameCodec.Decoded.Failure failure = splitter.split(bytes, frameHandler);
+        stats.bytesIn(bytes.size());
+        link.read(bytes.size(), publishes);
         if (failure != null) {
             if (failure.code() == ErrorCode.MEMORY_LIMIT) {
                 stats.memoryRefused();
@@ -215,6 +223,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                 log.info("connection {} ({} from {}) is losing messages: its outbound queue is over {} bytes and the "
                         + "slow-consumer policy is drop (the client is told how many)", id, clientName, remote,
                         settings.maxPendingBytes());
+                link.slowConsumer("drop", "its outbound queue is over " + settings.maxPendingBytes() + " bytes");
             }
             if (dropped > 0 && isRouting()) {
                 control(new Err(ErrorCode.MESSAGES_DROPPED, "dropped " + dropped
@@ -227,6 +236,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                         + "; queued messages were discarded");
                 log.info("slow consumer {} ({} from {}) disconnected: {}; {} queued messages discarded",
                         id, clientName, remote, slow.reason(), discarded);
+                link.slowConsumer("disconnect", slow.reason());
             }
         } else if (event instanceof SubscriptionExpired expired) {
             Subscription s = subscriptions.get(expired.subscription().sid());
@@ -234,6 +244,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                 subscriptions.remove(s.sid());
                 router.unsubscribe(s);
                 forget(s);
+                link.subscriptions(subscriptions.size());
             }
         } else if (event instanceof Drain) {
             onDrain();
@@ -291,6 +302,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             capacity.connections().release(1);
         }
         outbox.abort(new IllegalStateException("connection " + id + " closed"));
+        stats.links().closed(link);
     }
 
     private boolean isRouting() {
@@ -365,6 +377,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         version = Math.min(c.version(), FrameCodec.VERSION);
         control(new Connected(version, settings.serverId(), Version.CURRENT,
                 settings.maxPayload(), (int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), servers));
+        link.connected(clientName);
     }
 
     private void onPing() {
@@ -394,7 +407,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         PublishIntake.Verdict verdict = intake.accept(data, offset + 1, offset + length, id, noEcho,
                 state == State.DRAINING ? PublisherFlow.NONE : flow);
         switch (verdict) {
-            case ROUTED -> { }
+            case ROUTED -> publishes++;
             case MALFORMED -> malformedPublish(ByteBuffer.wrap(data, offset, length));
             case PAYLOAD_TOO_LARGE -> protocolError(ErrorCode.PAYLOAD_TOO_LARGE, intake.reason());
             case INVALID_TOPIC -> control(new Err(ErrorCode.INVALID_TOPIC, intake.reason()));
@@ -435,6 +448,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                     s.queueGroup());
             subscriptions.put(s.sid(), subscription);
             router.subscribe(subscription);
+            link.subscriptions(subscriptions.size());
         }
     }
 
@@ -457,6 +471,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             if (udpBinding == null) {
                 refusal = "the broker's UDP socket is not bound (yet)";
             }
+            link.udp(udpBinding != null);
         }
         if (refusal != null) {
             control(new Err(ErrorCode.UDP_UNAVAILABLE, refusal));
@@ -511,6 +526,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             subscriptions.remove(u.sid());
             router.unsubscribe(s);
             forget(s);
+            link.subscriptions(subscriptions.size());
         } else {
             s.limitTo(u.maxMessages());
         }
@@ -573,6 +589,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
             state = State.DRAINING;
             pingsSent++;
             drainPong = pingsSent;
+            errorSent(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
+            link.closing(ErrorCode.SERVER_SHUTDOWN.name(), "the broker is shutting down");
             outbox.offerUrgent(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(ErrorCode.SERVER_SHUTDOWN,
                     "the broker is shutting down: stop publishing, then answer the PING that follows; messages "
                             + "queued for you come next, then the PONGs you asked for, then the broker closes"))));
@@ -605,6 +623,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return;
         }
         log.debug("closing connection {} ({} from {}): {} {}", id, clientName, remote, code, reason);
+        link.closing(code.name(), reason);
         beginClose();
         control(new Err(code, reason));
         outbox.complete();
@@ -620,7 +639,9 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return 0;
         }
         log.debug("cutting connection {} ({} from {}): {} {}", id, clientName, remote, code, reason);
+        link.closing(code.name(), reason);
         beginClose();
+        errorSent(code, reason);
         return outbox.cut(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(code, reason))));
     }
 
@@ -628,12 +649,24 @@ final class Session implements Subscriber, Intake<Session.Event> {
         state = State.CLOSING;
         router.unsubscribeAll(subscriptions.values());
         subscriptions.clear();
+        link.subscriptions(0);
         closeUdp();
         owner.closing();
     }
 
     private void control(Frame frame) {
+        if (frame instanceof Err err) {
+            errorSent(err.code(), err.reason());
+        }
         outbox.offerControl(ByteString.fromArrayUnsafe(FrameCodec.encode(frame)));
+    }
+
+    /** Every ERR sent is counted by its code (the metrics' ERR-by-code); refused credentials are a system event. */
+    private void errorSent(ErrorCode code, String reason) {
+        stats.errorSent(code);
+        if (code == ErrorCode.AUTHENTICATION_FAILED) {
+            link.authFailed(reason);
+        }
     }
 
     // ------------------------------------------------------------------ as a subscriber (any thread)
