@@ -78,9 +78,9 @@
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     var left = 64, bottom = 22, top = 10, plotW = w - left - 10, plotH = h - bottom - top;
-    var max = 1;
+    var max = 10;
     rates.forEach(function (r) { max = Math.max(max, r.in, r.out); });
-    max = niceCeil(max);
+    max = niceCeil(max / 4) * 4;
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#8a96a3';
     ctx.strokeStyle = '#2a3642';
@@ -95,13 +95,14 @@
     ctx.fillText('-' + HISTORY + ' s', left, h - 6);
     ctx.textAlign = 'right';
     ctx.fillText('now', left + plotW, h - 6);
-    line(ctx, 'in', '#4fb3ff', left, top, plotW, plotH, max);
-    line(ctx, 'out', '#ffb347', left, top, plotW, plotH, max);
+    // In under out, wider: where every message goes to one subscriber the two lines coincide, and both show.
+    line(ctx, 'in', '#4fb3ff', 4, left, top, plotW, plotH, max);
+    line(ctx, 'out', '#ffb347', 1.5, left, top, plotW, plotH, max);
   }
-  function line(ctx, key, color, left, top, plotW, plotH, max) {
+  function line(ctx, key, color, width, left, top, plotW, plotH, max) {
     if (rates.length < 2) { return; }
     ctx.strokeStyle = color;
-    ctx.lineWidth = 2;
+    ctx.lineWidth = width;
     ctx.beginPath();
     rates.forEach(function (r, i) {
       var x = left + plotW * (HISTORY - rates.length + i) / (HISTORY - 1);
