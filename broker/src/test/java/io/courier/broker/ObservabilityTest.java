@@ -236,6 +236,33 @@ class ObservabilityTest {
     }
 
     @Test
+    void aSlowConsumerCutByThePolicyIsASystemEventAndAMetric() throws Exception {
+        Broker broker = brokers.start(ADMIN + """
+                courier.slow-consumer.max-pending = 1 MiB
+                courier.slow-consumer.publisher-pause = 200ms
+                """);
+        Connection watcher = brokers.client(broker, "watcher");
+        BlockingQueue<Message> events = new LinkedBlockingQueue<>();
+        watcher.subscribe("$SYS.slow_consumer", events::add);
+        watcher.flush(WAIT);
+        brokers.closeAfter(new PacedReader(broker.address(), "slow.t", 0, 4096));
+        await().atMost(WAIT).until(() -> broker.subscriptionCount() == 2);
+        Connection publisher = brokers.client(broker, "publisher");
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (long i = 0; System.nanoTime() < end && broker.stats().slowConsumers() == 0; i++) {
+            publisher.publish("slow.t", PacedReader.payload(i, 1024));
+        }
+        Message event = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(event).as("$SYS.slow_consumer").isNotNull();
+        JsonNode e = JSON.readTree(event.payload());
+        assertThat(e.get("policy").asText()).isEqualTo("disconnect");
+        assertThat(e.get("detail").asText()).isNotEmpty();
+        String m = Admin.get(port(broker), "/metrics").body();
+        assertThat(sample(m, "courier_slow_consumer_disconnects_total")).isEqualTo(1);
+        assertThat(sample(m, "courier_errors_sent_total{code=\"SLOW_CONSUMER\"}")).isEqualTo(1);
+    }
+
+    @Test
     void logLevelsChangeAtRunTimeThroughPostOnly() throws Exception {
         Broker broker = brokers.start(ADMIN);
         int admin = port(broker);
