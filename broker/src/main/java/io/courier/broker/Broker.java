@@ -7,10 +7,14 @@ import com.typesafe.config.ConfigParseOptions;
 import io.courier.broker.admin.AdminServer;
 import io.courier.broker.auth.AuthSettings;
 import io.courier.broker.auth.Permissions;
+import io.courier.broker.admin.Listings;
 import io.courier.broker.admin.ServerStatus;
 import io.courier.broker.cluster.ClusterConfig;
 import io.courier.broker.cluster.ClusterNode;
 import io.courier.broker.cluster.ClusterStatus;
+import io.courier.broker.observability.BrokerMetrics;
+import io.courier.broker.observability.MemberEvents;
+import io.courier.broker.observability.SystemEvents;
 import io.courier.broker.routing.Router;
 import io.courier.broker.session.Capacity;
 import io.courier.broker.session.RouteSession;
@@ -53,6 +57,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * An embeddable Courier broker. {@link #start(Config)} binds and returns once clients can connect;
@@ -82,6 +87,8 @@ public final class Broker implements AutoCloseable {
     private final long startedNanos = System.nanoTime();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile AdminServer admin;
+    /** Where {@link #reloadAuth()} reads the configuration: what start was given, unless told otherwise. */
+    private volatile Supplier<Config> configuration;
 
     private Broker(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats, Router router,
                    Capacity capacity, InetSocketAddress address, InetSocketAddress udpAddress,
@@ -109,7 +116,7 @@ public final class Broker implements AutoCloseable {
                 stats.accepted(), router.subscriptionCount(), stats.messagesIn(), stats.messagesOut(),
                 stats.slowConsumers(), stats.dropped(), settings.cluster().enabled(), stats.routedIn(),
                 stats.routedOut(), stats.routeDrops(), udpAddress == null ? null : hostPort(udpAddress),
-                udpAddress == null ? null : stats.udp().counts());
+                udpAddress == null ? null : stats.udp().counts(), stats.bytesIn(), stats.bytesOut());
     }
 
     /** {@code /api/cluster}: the members as this broker sees them, or empty when it runs alone. */
@@ -141,6 +148,22 @@ public final class Broker implements AutoCloseable {
         if (!a.enabled()) {
             return;
         }
+        BrokerMetrics metrics = new BrokerMetrics(stats, new BrokerMetrics.Sources() {
+            @Override
+            public int subscriptions() {
+                return router.subscriptionCount();
+            }
+
+            @Override
+            public long queuedBytes() {
+                return capacity.queued().used();
+            }
+
+            @Override
+            public Optional<ClusterStatus> cluster() {
+                return clusterStatus();
+            }
+        });
         admin = AdminServer.start(a.host(), a.port(), new AdminServer.Views() {
             @Override
             public Optional<String> notReady() {
@@ -156,14 +179,44 @@ public final class Broker implements AutoCloseable {
             public Optional<Object> cluster() {
                 return clusterStatus().map(c -> c);
             }
+
+            @Override
+            public String metrics() {
+                return metrics.scrape();
+            }
+
+            @Override
+            public Object connections(int offset, int limit) {
+                return Listings.connections(stats.links(), offset, limit);
+            }
+
+            @Override
+            public Object subscriptions(int limit) {
+                return Listings.subscriptions(router.localSubscriptions(), router.subscriptionCount(), limit);
+            }
+
+            @Override
+            public Object topics(int limit) {
+                return Listings.topics(stats.topics(), limit);
+            }
+
+            @Override
+            public String reloadAuth() {
+                return Broker.this.reloadAuth();
+            }
         });
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "courier-admin-not-ready", () -> {
             stopping.set(true);
             return CompletableFuture.completedFuture(Done.getInstance());
         });
-        system.getWhenTerminated().thenRun(admin::close);
-        log.info("admin port on {} (/healthz, /readyz, /api/server, /api/cluster)", hostPort(admin.address()));
+        AdminServer opened = admin;
+        system.getWhenTerminated().thenRun(() -> {
+            opened.close();
+            metrics.close();
+        });
+        log.info("admin port on {} (dashboard at /; /healthz, /readyz, /metrics, /api/server, /api/connections, "
+                + "/api/subscriptions, /api/topics, /api/cluster, /api/loglevel)", hostPort(admin.address()));
     }
 
     /** The other brokers of the cluster as this one sees them (empty for a single broker). */
@@ -219,6 +272,8 @@ public final class Broker implements AutoCloseable {
         BrokerStats stats = new BrokerStats();
         Capacity capacity = Capacity.of(settings);
         Router router = new Router(settings.matchCacheSize());
+        SystemEvents events = new SystemEvents(router, settings.serverId());
+        stats.links().listen(events);
         ClusterNode.View view = new ClusterNode.View();
         UdpSettings udpSettings = settings.udp();
         UdpSide udp = new UdpSide(udpSettings.enabled() ? new UdpBindings(udpSettings, stats.udp()) : null,
@@ -272,10 +327,13 @@ public final class Broker implements AutoCloseable {
             }
             if (cluster.enabled()) {
                 startCluster(system, settings, stats, capacity, router, view, binding.localAddress());
+                system.systemActorOf(MemberEvents.create(events), "courier-member-events",
+                        org.apache.pekko.actor.typed.Props.empty());
             }
             logStart(settings, binding.localAddress(), udpAddress, effective);
             Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), udpAddress,
                     view);
+            broker.configuration = () -> config;
             broker.startAdmin();
             return broker;
         } catch (ExecutionException e) {
@@ -419,6 +477,19 @@ public final class Broker implements AutoCloseable {
      *
      * @throws IllegalArgumentException when {@code courier.auth} is invalid; the settings in force stay
      */
+    public String reloadAuth() {
+        return reloadAuth(configuration.get());
+    }
+
+    /**
+     * Where {@link #reloadAuth()} (SIGHUP, the admin port's {@code POST /api/reload}) reads the configuration from;
+     * {@code courier broker} reads its file and flags again.
+     */
+    public void configurationSource(Supplier<Config> source) {
+        this.configuration = source;
+    }
+
+    /** As {@link #reloadAuth()}, from {@code config}. */
     public String reloadAuth(Config config) {
         // A reload may run on a thread without a context class loader (a signal's), which Config's defaults need.
         Thread thread = Thread.currentThread();

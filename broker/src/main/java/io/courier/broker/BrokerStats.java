@@ -1,9 +1,17 @@
 package io.courier.broker;
 
+import io.courier.broker.observability.Links;
+import io.courier.broker.observability.TopTopics;
+import io.courier.protocol.ErrorCode;
+
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Broker-wide counters, cheap to bump from any thread. Read by tests and, later, the admin endpoints. */
+/**
+ * Broker-wide counters, cheap to bump from any thread, and the registry of open links ({@link #links()}). Read by
+ * tests, {@code /api/server} and {@code /metrics}, which reads them at scrape time: nothing here costs more per
+ * message than one {@link LongAdder} increment.
+ */
 public final class BrokerStats {
 
     final AtomicLong connections = new AtomicLong();
@@ -24,7 +32,58 @@ public final class BrokerStats {
     final LongAdder routedIn = new LongAdder();
     final LongAdder routeDrops = new LongAdder();
     final LongAdder publisherPauseTimeouts = new LongAdder();
+    final LongAdder bytesIn = new LongAdder();
+    final LongAdder bytesOut = new LongAdder();
+    private final LongAdder[] errorsSent = new LongAdder[ErrorCode.values().length];
     private final UdpStats udp = new UdpStats();
+    private final Links links = new Links();
+    private final TopTopics topics = new TopTopics();
+
+    public BrokerStats() {
+        for (int i = 0; i < errorsSent.length; i++) {
+            errorsSent[i] = new LongAdder();
+        }
+    }
+
+    /** The client links open now, each with its own small counters. */
+    public Links links() {
+        return links;
+    }
+
+    /** The most published topics, from a sample of the publishes. */
+    public TopTopics topics() {
+        return topics;
+    }
+
+    /** ERR frames sent to clients with {@code code}, since start (fatal or not). */
+    public long errorsSent(ErrorCode code) {
+        return errorsSent[code.ordinal()].sum();
+    }
+
+    /** An ERR frame with {@code code} is on its way to a client. */
+    public void errorSent(ErrorCode code) {
+        errorsSent[code.ordinal()].increment();
+    }
+
+    /** Bytes read from client sockets (TCP), frames of every kind. */
+    public long bytesIn() {
+        return bytesIn.sum();
+    }
+
+    /** Bytes written to client sockets (TCP), frames of every kind. */
+    public long bytesOut() {
+        return bytesOut.sum();
+    }
+
+    /** {@code n} bytes were read from a client's socket (once per read, not per frame). */
+    public void bytesIn(int n) {
+        bytesIn.add(n);
+    }
+
+    /** {@code n} bytes were written to a client's socket (once per batch). */
+    public void bytesOut(int n) {
+        bytesOut.add(n);
+    }
 
     /** The UDP listener's counters. */
     public UdpStats udp() {

@@ -249,6 +249,34 @@ class AuthTest extends OneBrokerTest {
     }
 
     @Test
+    void theAdminPortReloadsWhatTheConfigurationSourceSaysNow() throws Exception {
+        start(users("") + "courier.admin.enabled = true\ncourier.admin.port = 0\n");
+        Connection bob = brokers.client(as("bob", BOB_PASSWORD));
+        Subscription everything = bob.subscribe(">", m -> { });
+        bob.flush(Duration.ofSeconds(5));
+        String[] source = {users("") + "courier.auth.users.bob.subscribe.allow = [\"bob.>\"]\n"};
+        broker.configurationSource(() -> ConfigFactory.parseString(source[0]));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI reload = java.net.URI.create("http://127.0.0.1:" + broker.adminAddress().orElseThrow().getPort()
+                + "/api/reload");
+        var get = http.send(java.net.http.HttpRequest.newBuilder(reload).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(get.statusCode()).isEqualTo(405);
+        var post = http.send(java.net.http.HttpRequest.newBuilder(reload)
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(200);
+        assertThat(post.body()).contains("1 connections' permissions changed");
+        await().atMost(Duration.ofSeconds(5)).until(() -> everything.error().isPresent());
+        source[0] = "courier.auth.users.bob.password = \"" + BOB_PASSWORD + "\"";
+        var bad = http.send(java.net.http.HttpRequest.newBuilder(reload)
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("courier.auth.users.bob.password").doesNotContain(BOB_PASSWORD);
+    }
+
+    @Test
     void anAddressWithTooManyFailedLoginsIsRefusedForAWhile() throws Exception {
         start(users("") + "courier.auth.failure-delay = 0s\ncourier.auth.max-failures-per-address = 3\n");
         for (int i = 0; i < 3; i++) {
@@ -345,6 +373,29 @@ class AuthTest extends OneBrokerTest {
         assertThat(Topic.overlaps("a.b", "a.c")).isFalse();
         assertThat(Topic.overlaps("a.*", "a.b.c")).isFalse();
         assertThat(Topic.overlaps(">", "x.y")).isTrue();
+        // The broker's own topics: no leading wildcard reaches them.
+        assertThat(Topic.matches(">", "$SYS.connect")).isFalse();
+        assertThat(Topic.matches("*.connect", "$SYS.connect")).isFalse();
+        assertThat(Topic.matches("$SYS.>", "$SYS.connect")).isTrue();
+        assertThat(Topic.covers(">", "$SYS.>")).isFalse();
+        assertThat(Topic.overlaps(">", "$SYS.>")).isFalse();
+        assertThat(Topic.overlaps("$SYS.*", "$SYS.>")).isTrue();
+    }
+
+    @Test
+    void aSubscriptionToEverythingDoesNotReceiveTheBrokersOwnEvents() throws Exception {
+        start("");
+        BlockingQueue<Message> everything = new LinkedBlockingQueue<>();
+        BlockingQueue<Message> system = new LinkedBlockingQueue<>();
+        Connection watcher = brokers.client(broker, "watcher");
+        watcher.subscribe(">", everything::add);
+        watcher.subscribe("$SYS.>", system::add);
+        watcher.flush(Duration.ofSeconds(5));
+        brokers.client(broker, "newcomer").flush(Duration.ofSeconds(5));
+        Message connect = system.poll(5, TimeUnit.SECONDS);
+        assertThat(connect).isNotNull();
+        assertThat(connect.topic()).isEqualTo("$SYS.connect");
+        assertThat(everything.poll(200, TimeUnit.MILLISECONDS)).isNull();
     }
 
     private static ConnectionListener serverErrors(BlockingQueue<Object> errors) {

@@ -325,6 +325,28 @@ class ClusterTest {
     }
 
     /** Free ports for a cluster of three: each node's client port is 0, its cluster and route ports chosen here. */
+    @Test
+    void aLinksSystemEventsReachSubscribersOnOtherBrokersOnceAndMetricsCountTheMembers() throws Exception {
+        Connection watcher = client(nodes.get(0), "watcher");
+        List<String> connects = new CopyOnWriteArrayList<>();
+        watcher.subscribe("$SYS.connect", m -> connects.add(m.payloadAsString()));
+        watcher.flush(WAIT);
+        // Until the watcher's interest has reached node 2: connect probes there until one is announced here.
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            client(nodes.get(1), "probe").close();
+            return connects.stream().anyMatch(c -> c.contains("\"probe\""));
+        });
+        client(nodes.get(1), "visitor");
+        client(nodes.get(1), "marker");
+        // Events from one broker arrive in order: once the marker's is here, a duplicate of the visitor's would be.
+        await().atMost(WAIT).until(() -> connects.stream().anyMatch(c -> c.contains("\"marker\"")));
+        assertThat(connects.stream().filter(c -> c.contains("\"visitor\""))).hasSize(1);
+        String metrics = nodes.get(0).admin("/metrics").body();
+        assertThat(ObservabilityTest.sample(metrics, "courier_cluster_members{status=\"up\"}")).isEqualTo(3);
+        assertThat(ObservabilityTest.sample(metrics, "courier_cluster_unreachable_members")).isZero();
+        assertThat(ObservabilityTest.sample(metrics, "courier_cluster_forwards_in_total")).isPositive();
+    }
+
     static final class Cluster3 {
         static List<BrokerProcess> start() throws Exception {
             int[] ports = freePorts(3);

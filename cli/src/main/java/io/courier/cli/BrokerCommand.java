@@ -41,7 +41,8 @@ final class BrokerCommand implements Callable<Integer> {
             throw new CliFailure(e.getMessage());
         }
         // The broker's own start-up lines (on stderr, through the logger) say where it listens: nothing on stdout.
-        Signals.onStop(broker, this::resolve);
+        broker.configurationSource(this::resolve);
+        Signals.onStop(broker);
         broker.whenTerminated().toCompletableFuture().join();
         return 0;
     }

@@ -1,36 +1,33 @@
 package io.courier.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code courier cluster status}: the members of a broker cluster, read from a broker's admin port. */
+/**
+ * {@code courier cluster} (or {@code courier cluster status}): the members of a broker cluster, read from a broker's
+ * admin port.
+ */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
-        description = "Look at a broker cluster.",
+        description = "Look at a broker cluster: without a subcommand, its members (as cluster status).",
         subcommands = {ClusterCommand.Status.class})
-final class ClusterCommand implements Runnable {
+final class ClusterCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Mixin
+    AdminPort admin;
+
     @Override
-    public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (status)");
+    public Integer call() throws Exception {
+        return Status.show(spec.commandLine(), admin);
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
@@ -43,55 +40,24 @@ final class ClusterCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = {"-a", "--admin"}, paramLabel = "HOST:PORT", split = ",", required = true,
-                description = "a broker's admin address(es) (courier.admin.host / port)")
-        List<String> admins;
-
-        @Option(names = "--json", description = "print the broker's JSON as it is")
-        boolean json;
+        @Mixin
+        AdminPort admin;
 
         @Override
         public Integer call() throws Exception {
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-            List<String> failures = new ArrayList<>();
-            for (String admin : admins) {
-                String address = admin.trim();
-                HttpResponse<String> r;
-                try {
-                    r = http.send(HttpRequest.newBuilder(URI.create("http://" + address + "/api/cluster"))
-                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                } catch (IllegalArgumentException e) {
-                    throw new CommandLine.ParameterException(spec.commandLine(),
-                            "--admin: '" + address + "' is not HOST:PORT");
-                } catch (IOException e) {
-                    failures.add(address + " (" + why(e) + ")");
-                    continue;
-                }
-                if (r.statusCode() != 200) {
-                    failures.add(address + " (HTTP " + r.statusCode() + ": " + r.body().trim() + ")");
-                    continue;
-                }
-                PrintWriter out = spec.commandLine().getOut();
-                if (json) {
-                    out.println(r.body());
-                } else {
-                    print(out, address, new ObjectMapper().readTree(r.body()));
-                }
-                out.flush();
-                return 0;
-            }
-            throw new CliFailure("no admin port answered: " + String.join(", ", failures)
-                    + "; is the broker running with courier.admin.enabled = true?");
+            return show(spec.commandLine(), admin);
         }
 
-        private static String why(IOException e) {
-            if (e instanceof ConnectException) {
-                return "connection refused";
+        static int show(CommandLine commandLine, AdminPort admin) throws Exception {
+            AdminPort.Answer a = admin.get(commandLine, "/api/cluster");
+            PrintWriter out = commandLine.getOut();
+            if (admin.json) {
+                out.println(a.body());
+            } else {
+                print(out, a.address(), a.json());
             }
-            if (e instanceof HttpTimeoutException) {
-                return "no answer within 5 s";
-            }
-            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            out.flush();
+            return 0;
         }
 
         static void print(PrintWriter out, String from, JsonNode cluster) {

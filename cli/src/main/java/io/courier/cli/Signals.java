@@ -1,6 +1,5 @@
 package io.courier.cli;
 
-import com.typesafe.config.Config;
 import io.courier.broker.Broker;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
@@ -11,7 +10,6 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 import java.net.URL;
-import java.util.function.Supplier;
 
 /**
  * What the signals an operator sends do to a broker run from the command line. SIGTERM and SIGINT stop it
@@ -29,7 +27,7 @@ final class Signals {
     private Signals() {
     }
 
-    static void onStop(Broker broker, Supplier<Config> configuration) {
+    static void onStop(Broker broker) {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 Signal.handle(new Signal(name), signal -> {
@@ -45,16 +43,16 @@ final class Signals {
         try {
             Signal.handle(new Signal("HUP"), signal -> new Thread(() -> {
                 reloadLogging();
-                reloadAuth(broker, configuration);
+                reloadAuth(broker);
             }, "courier-reload").start());
         } catch (IllegalArgumentException e) {
             log.debug("cannot handle SIGHUP here: {}", e.getMessage());
         }
     }
 
-    private static void reloadAuth(Broker broker, Supplier<Config> configuration) {
+    private static void reloadAuth(Broker broker) {
         try {
-            broker.reloadAuth(configuration.get());
+            broker.reloadAuth();
         } catch (RuntimeException e) {
             log.error("SIGHUP received: courier.auth was NOT reloaded, the settings in force stay: {}",
                     e.getMessage());

@@ -58,12 +58,15 @@ class ClusterStatusTest extends EmbeddedBrokerCli {
         }
         assertThat(Main.run("cluster", "status", "--admin", "127.0.0.1:" + closed)).isEqualTo(1);
         assertThat(err()).isEqualTo("courier cluster status: no admin port answered: 127.0.0.1:" + closed
-                + " (connection refused); is the broker running with courier.admin.enabled = true?\n");
+                + " (connection refused); is the admin port on? (courier.admin.enabled = true on the broker, and "
+                + "--admin HOST:PORT when it is not 127.0.0.1:4880)\n");
     }
 
     @Test
-    void theAdminAddressIsRequired() {
-        assertThat(Main.run("cluster", "status")).isEqualTo(2);
-        assertThat(err()).contains("--admin");
+    void clusterWithoutASubcommandShowsTheMembersAndTheAdminAddressDefaultsToTheStandardPort() {
+        assertThat(Main.run("cluster", "--admin", admin())).as(err()).isZero();
+        assertThat(out()).contains("NODE").contains(server);
+        assertThat(Main.run("cluster", "status", "--help")).isZero();
+        assertThat(out()).contains("default: 127.0.0.1:4880");
     }
 }

@@ -3,7 +3,8 @@ package io.courier.protocol;
 /**
  * Topic and pattern rules. A topic is one or more dot-separated tokens ({@code orders.eu.created}); a token is
  * non-empty and holds no whitespace, control characters, {@code *} or {@code >}. A pattern may also use {@code *}
- * as a whole token (exactly one token) and {@code >} as the last token (one or more trailing tokens).
+ * as a whole token (exactly one token) and {@code >} as the last token (one or more trailing tokens). A topic whose
+ * first token starts with {@code $} is the broker's own and is matched by no leading wildcard.
  */
 public final class Topic {
 
@@ -112,6 +113,19 @@ public final class Topic {
     }
 
     /**
+     * Whether a first token is reserved for the broker's own topics ({@code $SYS.connect}): such topics are matched
+     * only by patterns that name that first token, never by a leading {@code *} or {@code >} (as in MQTT), so that a
+     * subscription to everything does not receive the broker's events.
+     */
+    public static boolean isReserved(String firstToken) {
+        return !firstToken.isEmpty() && firstToken.charAt(0) == '$';
+    }
+
+    private static boolean isWildcard(String token) {
+        return token.equals("*") || token.equals(">");
+    }
+
+    /**
      * Whether {@code topic} matches {@code pattern}; both must be valid. The plain rule every index must agree with.
      */
     public static boolean matches(String pattern, String topic) {
@@ -126,6 +140,9 @@ public final class Topic {
     public static boolean covers(String general, String specific) {
         String[] g = general.split("\\.", -1);
         String[] s = specific.split("\\.", -1);
+        if (isWildcard(g[0]) && isReserved(s[0])) {
+            return false;
+        }
         for (int i = 0; i < g.length; i++) {
             if (g[i].equals(">")) {
                 return s.length > i;
@@ -149,6 +166,9 @@ public final class Topic {
     public static boolean overlaps(String a, String b) {
         String[] x = a.split("\\.", -1);
         String[] y = b.split("\\.", -1);
+        if (isWildcard(x[0]) && isReserved(y[0]) || isWildcard(y[0]) && isReserved(x[0])) {
+            return false;
+        }
         int n = Math.min(x.length, y.length);
         for (int i = 0; i < n; i++) {
             if (x[i].equals(">") || y[i].equals(">")) {

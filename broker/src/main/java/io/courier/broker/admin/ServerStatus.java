@@ -10,8 +10,11 @@ package io.courier.broker.admin;
  * @param cluster         whether this broker is a cluster node
  * @param udpAddress      where datagrams go (host:port), or null when UDP is off
  * @param udp             the UDP counters ({@link io.courier.broker.UdpStats}), or null when UDP is off
+ * @param bytesIn         bytes read from client TCP sockets, frames of every kind
+ * @param bytesOut        bytes written to client TCP sockets, frames of every kind
  */
 public record ServerStatus(String serverId, String version, String clientAddress, long uptimeSeconds, long clients,
                            long accepted, int subscriptions, long messagesIn, long messagesOut, long slowConsumers,
                            long dropped, boolean cluster, long routedIn, long routedOut, long routeDrops,
-                           String udpAddress, io.courier.broker.UdpStats.Counts udp) { }
+                           String udpAddress, io.courier.broker.UdpStats.Counts udp, long bytesIn,
+                           long bytesOut) { }

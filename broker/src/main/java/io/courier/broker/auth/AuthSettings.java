@@ -127,7 +127,7 @@ public record AuthSettings(boolean anonymous, Permissions anonymousRights, Map<S
 
     private static Permissions.Rules rules(Config c, String direction, String key) {
         List<String> allow = c.hasPath(direction + ".allow") ? patterns(c, direction + ".allow", key)
-                : List.of(">");
+                : Permissions.Rules.ALL.allow();
         List<String> deny = c.hasPath(direction + ".deny") ? patterns(c, direction + ".deny", key) : List.of();
         return new Permissions.Rules(allow, deny);
     }

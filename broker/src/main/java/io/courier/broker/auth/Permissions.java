@@ -26,7 +26,8 @@ public record Permissions(Rules publish, Rules subscribe) {
     /** One direction's allow and deny patterns. */
     public record Rules(List<String> allow, List<String> deny) {
 
-        public static final Rules ALL = new Rules(List.of(">"), List.of());
+        /** Everything: {@code >} does not reach the broker's {@code $SYS.} topics, so they are named too. */
+        public static final Rules ALL = new Rules(List.of(">", "$SYS.>"), List.of());
 
         public Rules {
             allow = List.copyOf(allow);
@@ -35,7 +36,7 @@ public record Permissions(Rules publish, Rules subscribe) {
 
         /** Whether nothing is ever refused: the check can be skipped. */
         public boolean unrestricted() {
-            return deny.isEmpty() && allow.contains(">");
+            return deny.isEmpty() && allow.contains(">") && allow.contains("$SYS.>");
         }
 
         /** Whether {@code pattern} (a topic, or a subscription pattern) is allowed. */

@@ -41,6 +41,12 @@ public final class InterestCounts {
         return counts.size();
     }
 
+    Map<Entry, Integer> counts() {
+        Map<Entry, Integer> copy = new HashMap<>(counts.size() * 2);
+        counts.forEach((e, c) -> copy.put(e, c[0]));
+        return copy;
+    }
+
     List<Entry> entries() {
         return new ArrayList<>(counts.keySet());
     }

@@ -165,6 +165,22 @@ public final class Router {
         }
     }
 
+    /**
+     * Delivers a message of the broker's own to local subscriptions only (one member of each local queue group):
+     * for news every broker of a cluster publishes itself, which forwarded would arrive once per broker.
+     */
+    public void deliverLocal(Match match, ByteString body) {
+        deliverPlain(match, 0, false, body, PublisherFlow.NONE);
+        for (Match.Group group : match.groups()) {
+            deliverToOne(group.local(), 0, false, body, PublisherFlow.NONE);
+        }
+    }
+
+    /** The local subscriptions now, counted per pattern and queue group; a copy, taken under the lock. */
+    public synchronized Map<InterestCounts.Entry, Integer> localSubscriptions() {
+        return interest.counts();
+    }
+
     private static void deliverPlain(Match match, long publisherId, boolean noEcho, ByteString body,
                                      PublisherFlow flow) {
         for (SubscriberSet set : match.plainSets()) {

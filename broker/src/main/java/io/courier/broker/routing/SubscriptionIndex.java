@@ -1,5 +1,7 @@
 package io.courier.broker.routing;
 
+import io.courier.protocol.Topic;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -294,7 +296,10 @@ public final class SubscriptionIndex {
             out.add(node);
             return;
         }
-        Node gt = node.children.get(">");
+        // A topic whose first token starts with '$' (the broker's $SYS.) is matched by no leading wildcard: only a
+        // pattern that names it (Topic#covers).
+        boolean wildcards = depth > 0 || !Topic.isReserved(tokens[0]);
+        Node gt = wildcards ? node.children.get(">") : null;
         if (gt != null) {
             out.add(gt);
         }
@@ -302,7 +307,7 @@ public final class SubscriptionIndex {
         if (literal != null) {
             collect(literal, tokens, depth + 1, out);
         }
-        Node star = node.children.get("*");
+        Node star = wildcards ? node.children.get("*") : null;
         if (star != null) {
             collect(star, tokens, depth + 1, out);
         }

@@ -172,6 +172,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                         reason);
             }
             ErrorCode code = draining ? ErrorCode.SERVER_SHUTDOWN : ErrorCode.TOO_MANY_CONNECTIONS;
+            stats.errorSent(code);
             ByteString err = ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(code, reason)));
             accept.incoming().handleWith(Flow.fromSinkAndSource(Sink.ignore(), Source.single(err)), materializer);
             return this;

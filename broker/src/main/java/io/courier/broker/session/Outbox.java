@@ -1,5 +1,6 @@
 package io.courier.broker.session;
 
+import io.courier.broker.observability.Link;
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerSettings.SlowConsumerPolicy;
 import io.courier.broker.BrokerStats;
@@ -43,7 +44,7 @@ import java.util.function.Consumer;
  * node and a record per message. Publishers add to one queue under a lock held for a few stores; the source swaps it
  * for the one it has written out, once per batch, and writes the batch without the lock.
  */
-final class Outbox implements PublisherFlow.Drain {
+final class Outbox implements PublisherFlow.Drain, Link.Outbound {
 
     /**
      * How far past its limit a queue may grow while the broker drains: publishers are not paced then (each must be
@@ -132,6 +133,8 @@ final class Outbox implements PublisherFlow.Drain {
      * it without the lock, so writing a batch out never contends with them.
      */
     private volatile long written;
+    /** MSG frames written out. Only the source writes it (once per batch); the admin port reads it. */
+    private volatile long messagesWritten;
 
     /** Whether a filling outbox tells its publishers. Guarded by {@link #lock}. */
     private boolean pacing;
@@ -318,8 +321,19 @@ final class Outbox implements PublisherFlow.Drain {
     }
 
     /** Bytes queued or in the socket stage's hands, not yet confirmed written. */
-    long pendingBytes() {
+    @Override
+    public long pendingBytes() {
         return offered - written;
+    }
+
+    @Override
+    public long bytesWritten() {
+        return written;
+    }
+
+    @Override
+    public long messagesWritten() {
+        return messagesWritten;
     }
 
     /** Flush what is queued, then end the stream (which closes the socket). Later offers are ignored. */
@@ -421,6 +435,10 @@ final class Outbox implements PublisherFlow.Drain {
         }
         int messages = writing.writeBatch(target, bytes);
         stats.messagesOut(messages);
+        stats.bytesOut(batchBytes);
+        if (messages > 0) {
+            messagesWritten += messages;
+        }
         inFlight += batchBytes;
         batchBytes = 0;
         watchForSlowReader();

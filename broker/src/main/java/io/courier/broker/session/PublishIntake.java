@@ -4,6 +4,7 @@ import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
 import io.courier.broker.auth.Grant;
 import io.courier.broker.auth.Permissions;
+import io.courier.broker.observability.TopTopics;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.routing.Match;
 import io.courier.broker.routing.PublisherFlow;
@@ -36,6 +37,8 @@ final class PublishIntake {
     /** How far the last TCP publishes ran over the rate: the link is to be read that much later. */
     private long overRateNanos;
     private String reason = "";
+    /** Publishes routed through this intake; one in {@link TopTopics#SAMPLE_EVERY} is sampled for the top topics. */
+    private long routed;
 
     PublishIntake(BrokerSettings settings, BrokerStats stats, Router router, LastValues lastValues, Grant grant) {
         this.settings = settings;
@@ -113,6 +116,9 @@ final class PublishIntake {
             }
         }
         stats.published();
+        if (TopTopics.sampled(++routed)) {
+            stats.topics().sample(topic);
+        }
         ByteString body = null;
         if (lastValues.isActive()) {
             body = p.retainableBody();

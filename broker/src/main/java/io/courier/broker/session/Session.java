@@ -5,6 +5,7 @@ import io.courier.broker.BrokerStats;
 import io.courier.broker.Version;
 import io.courier.broker.auth.Authenticator;
 import io.courier.broker.auth.Grant;
+import io.courier.broker.observability.Link;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.Router;
@@ -171,6 +172,10 @@ final class Session implements Subscriber, Intake<Session.Event> {
     private long lastUdpRefusalNanos;
     /** Whether the first drop on this link was logged: later ones are only counted and reported to the client. */
     private boolean reportedDrops;
+    /** What the admin port shows of this link; written here, once per read or per change. */
+    private final Link link;
+    /** PUBs routed on this link (a plain counter: only this session's thread writes it). */
+    private long publishes;
 
     Session(long id, InetSocketAddress remote, BrokerSettings settings, BrokerStats stats, Router router,
             UdpBindings udp, LastValues lastValues, List<String> servers, Outbox outbox, Owner owner,
@@ -187,6 +192,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         this.owner = owner;
         this.capacity = capacity;
         this.splitter = new FrameSplitter(settings.maxHandshakeFrame(), capacity.unfinished());
+        this.link = stats.links().open(id, remote, outbox);
     }
 
     /** Wires the stage's callback, through which events reach this session on the stage's thread. */
@@ -203,6 +209,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return;
         }
         FrameCodec.Decoded.Failure failure = splitter.split(bytes, frameHandler);
+        stats.bytesIn(bytes.size());
+        link.read(bytes.size(), publishes);
         if (failure != null) {
             if (failure.code() == ErrorCode.MEMORY_LIMIT) {
                 stats.memoryRefused();
@@ -241,6 +249,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                 log.info("connection {} ({} from {}) is losing messages: its outbound queue is over {} bytes and the "
                         + "slow-consumer policy is drop (the client is told how many)", id, clientName, remote,
                         settings.maxPendingBytes());
+                link.slowConsumer("drop", "its outbound queue is over " + settings.maxPendingBytes() + " bytes");
             }
             if (dropped > 0 && isRouting()) {
                 control(new Err(ErrorCode.MESSAGES_DROPPED, "dropped " + dropped
@@ -253,6 +262,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                         + "; queued messages were discarded");
                 log.info("slow consumer {} ({} from {}) disconnected: {}; {} queued messages discarded",
                         id, clientName, remote, slow.reason(), discarded);
+                link.slowConsumer("disconnect", slow.reason());
             }
         } else if (event instanceof SubscriptionExpired expired) {
             Subscription s = subscriptions.get(expired.subscription().sid());
@@ -260,6 +270,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                 subscriptions.remove(s.sid());
                 router.unsubscribe(s);
                 forget(s);
+                link.subscriptions(subscriptions.size());
             }
         } else if (event instanceof Drain) {
             onDrain();
@@ -322,6 +333,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         }
         capacity.auth().release(grant);
         outbox.abort(new IllegalStateException("connection " + id + " closed"));
+        stats.links().closed(link);
     }
 
     private boolean isRouting() {
@@ -473,6 +485,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         version = Math.min(c.version(), FrameCodec.VERSION);
         control(new Connected(version, settings.serverId(), Version.CURRENT,
                 settings.maxPayload(), (int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), servers));
+        link.connected(clientName);
     }
 
     /**
@@ -499,6 +512,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                         + " may no longer subscribe to " + s.pattern() + "; the subscription has ended"));
             }
         }
+        link.subscriptions(subscriptions.size());
     }
 
     /** A PUB or SUB the user may not make: the client is told; the link stays unless configured otherwise. */
@@ -556,7 +570,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
         PublishIntake.Verdict verdict = intake.accept(data, offset + 1, offset + length, id, noEcho,
                 state == State.DRAINING ? PublisherFlow.NONE : flow);
         switch (verdict) {
-            case ROUTED -> { }
+            case ROUTED -> publishes++;
             case MALFORMED -> malformedPublish(ByteBuffer.wrap(data, offset, length));
             case PAYLOAD_TOO_LARGE -> protocolError(ErrorCode.PAYLOAD_TOO_LARGE, intake.reason());
             case INVALID_TOPIC -> control(new Err(ErrorCode.INVALID_TOPIC, intake.reason()));
@@ -602,6 +616,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
                     s.queueGroup());
             subscriptions.put(s.sid(), subscription);
             router.subscribe(subscription);
+            link.subscriptions(subscriptions.size());
         }
     }
 
@@ -624,6 +639,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             if (udpBinding == null) {
                 refusal = "the broker's UDP socket is not bound (yet)";
             }
+            link.udp(udpBinding != null);
         }
         if (refusal != null) {
             control(new Err(ErrorCode.UDP_UNAVAILABLE, refusal));
@@ -678,6 +694,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             subscriptions.remove(u.sid());
             router.unsubscribe(s);
             forget(s);
+            link.subscriptions(subscriptions.size());
         } else {
             s.limitTo(u.maxMessages());
         }
@@ -740,6 +757,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
             state = State.DRAINING;
             pingsSent++;
             drainPong = pingsSent;
+            errorSent(ErrorCode.SERVER_SHUTDOWN, "the broker is shutting down");
+            link.closing(ErrorCode.SERVER_SHUTDOWN.name(), "the broker is shutting down");
             outbox.offerUrgent(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(ErrorCode.SERVER_SHUTDOWN,
                     "the broker is shutting down: stop publishing, then answer the PING that follows; messages "
                             + "queued for you come next, then the PONGs you asked for, then the broker closes"))));
@@ -772,6 +791,7 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return;
         }
         log.debug("closing connection {} ({} from {}): {} {}", id, clientName, remote, code, reason);
+        link.closing(code.name(), reason);
         beginClose();
         control(new Err(code, reason));
         outbox.complete();
@@ -787,7 +807,9 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return 0;
         }
         log.debug("cutting connection {} ({} from {}): {} {}", id, clientName, remote, code, reason);
+        link.closing(code.name(), reason);
         beginClose();
+        errorSent(code, reason);
         return outbox.cut(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(code, reason))));
     }
 
@@ -795,12 +817,24 @@ final class Session implements Subscriber, Intake<Session.Event> {
         state = State.CLOSING;
         router.unsubscribeAll(subscriptions.values());
         subscriptions.clear();
+        link.subscriptions(0);
         closeUdp();
         owner.closing();
     }
 
     private void control(Frame frame) {
+        if (frame instanceof Err err) {
+            errorSent(err.code(), err.reason());
+        }
         outbox.offerControl(ByteString.fromArrayUnsafe(FrameCodec.encode(frame)));
+    }
+
+    /** Every ERR sent is counted by its code (the metrics' ERR-by-code); refused credentials are a system event. */
+    private void errorSent(ErrorCode code, String reason) {
+        stats.errorSent(code);
+        if (code == ErrorCode.AUTHENTICATION_FAILED) {
+            link.authFailed(reason);
+        }
     }
 
     // ------------------------------------------------------------------ as a subscriber (any thread)
