@@ -16,7 +16,9 @@ import io.courier.broker.session.ConnectionsSupervisor;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.session.UdpBindings;
 import io.courier.broker.session.UdpSide;
+import io.courier.broker.transport.tcp.ServerTls;
 import io.courier.broker.transport.tcp.TcpListener;
+import io.courier.broker.transport.tcp.TlsListener;
 import io.courier.broker.transport.udp.UdpListener;
 import io.courier.broker.transport.udp.UdpSocket;
 import org.apache.pekko.Done;
@@ -76,6 +78,7 @@ public final class Broker implements AutoCloseable {
     private final Capacity capacity;
     private final InetSocketAddress address;
     private final InetSocketAddress udpAddress;
+    private final InetSocketAddress tlsAddress;
     private final ClusterNode.View cluster;
     private final long startedNanos = System.nanoTime();
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -83,8 +86,9 @@ public final class Broker implements AutoCloseable {
 
     private Broker(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats, Router router,
                    Capacity capacity, InetSocketAddress address, InetSocketAddress udpAddress,
-                   ClusterNode.View cluster) {
+                   InetSocketAddress tlsAddress, ClusterNode.View cluster) {
         this.udpAddress = udpAddress;
+        this.tlsAddress = tlsAddress;
         this.system = system;
         this.settings = settings;
         this.stats = stats;
@@ -201,6 +205,8 @@ public final class Broker implements AutoCloseable {
         Config effective = effectiveConfig(config, reference);
         BrokerSettings.rejectUnknownKeys(effective, reference);
         BrokerSettings settings = BrokerSettings.from(effective);
+        // Loaded before anything starts: a missing store or a wrong password stops start-up, naming the key.
+        ServerTls serverTls = settings.tls().enabled() ? ServerTls.of(settings.tls()) : null;
         try {
             InetAddress.getByName(settings.host());
         } catch (UnknownHostException e) {
@@ -254,15 +260,22 @@ public final class Broker implements AutoCloseable {
         }
         try {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
-            Tcp.ServerBinding binding = TcpListener.bind(system, settings.host(), settings.port(), supervisor)
-                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Tcp.ServerBinding plain = settings.tls().plainListener()
+                    ? TcpListener.bind(system, settings.host(), settings.port(), supervisor)
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS)
+                    : null;
+            Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
+            // Clients are told the plain address while there is one (a TLS client may be told it; see
+            // docs/security.md), else the TLS one.
+            Tcp.ServerBinding binding = plain != null ? plain : tls;
+            InetSocketAddress tlsAddress = tls == null ? null : tls.localAddress();
             bound.complete(binding.localAddress());
-            registerShutdown(system, binding, supervisor, settings);
+            registerShutdown(system, plain, tls, supervisor, settings);
             InetSocketAddress udpAddress = null;
             if (udp.bindings() != null) {
                 // With courier.port = 0 the TCP port's number may be taken for UDP: then any free port too.
-                UdpSocket socket = bindUdp(settings, settings.port() == 0 ? 0 : binding.localAddress().getPort(),
-                        stats.udp());
+                UdpSocket socket = bindUdp(settings, settings.port() == 0 || plain == null ? settings.port()
+                                : binding.localAddress().getPort(), stats.udp());
                 udpAddress = socket.localAddress();
                 udp.bindings().attach(socket);
                 system.tell(new StartUdp(socket));
@@ -270,9 +283,9 @@ public final class Broker implements AutoCloseable {
             if (cluster.enabled()) {
                 startCluster(system, settings, stats, capacity, router, view, binding.localAddress());
             }
-            logStart(settings, binding.localAddress(), udpAddress, effective);
+            logStart(settings, plain == null ? null : plain.localAddress(), tlsAddress, udpAddress, effective);
             Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), udpAddress,
-                    view);
+                    tlsAddress, view);
             broker.startAdmin();
             return broker;
         } catch (ExecutionException e) {
@@ -288,6 +301,19 @@ public final class Broker implements AutoCloseable {
         } catch (RuntimeException e) {
             system.terminate();
             throw e;
+        }
+    }
+
+    /** Binds the TLS listener on {@code courier.tls.port}, failing with the key to change when it cannot. */
+    private static Tcp.ServerBinding bindTls(ActorSystem<Guardian> system, BrokerSettings settings, ServerTls tls,
+                                             BrokerStats stats, ActorRef<ConnectionsSupervisor.Command> supervisor)
+            throws InterruptedException, TimeoutException {
+        try {
+            return TlsListener.bind(system, settings.host(), settings.tls().port(), tls, stats,
+                    settings.maxHandshaking(), supervisor).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot bind the TLS port " + settings.host() + ":"
+                    + settings.tls().port() + " (courier.tls.port): " + rootMessage(e.getCause()), e.getCause());
         }
     }
 
@@ -362,12 +388,18 @@ public final class Broker implements AutoCloseable {
         return bound;
     }
 
-    private static void registerShutdown(ActorSystem<Guardian> system, Tcp.ServerBinding binding,
-                                         ActorRef<ConnectionsSupervisor.Command> supervisor,
+    private static void registerShutdown(ActorSystem<Guardian> system, Tcp.ServerBinding plain,
+                                         Tcp.ServerBinding tls, ActorRef<ConnectionsSupervisor.Command> supervisor,
                                          BrokerSettings settings) {
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
-        shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "courier-unbind",
-                () -> binding.unbind().thenApply(x -> Done.getInstance()));
+        if (plain != null) {
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "courier-unbind",
+                    () -> plain.unbind().thenApply(x -> Done.getInstance()));
+        }
+        if (tls != null) {
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "courier-unbind-tls",
+                    () -> tls.unbind().thenApply(x -> Done.getInstance()));
+        }
         shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "courier-drain-connections",
                 () -> AskPattern.<ConnectionsSupervisor.Command, Done>ask(supervisor,
                                 ConnectionsSupervisor.Drain::new, settings.shutdownTimeout().plusSeconds(3),
@@ -380,10 +412,13 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Says once, at start-up, what runs: version, id, where it listens, which configuration, the main limits. */
-    private static void logStart(BrokerSettings s, InetSocketAddress address, InetSocketAddress udp,
-                                 Config effective) {
-        log.info("Courier broker {} (server id {}) listening on {} (TCP){}; configuration: {}", Version.CURRENT,
-                s.serverId(), hostPort(address), udp == null ? ", UDP off" : " and " + hostPort(udp) + " (UDP)",
+    private static void logStart(BrokerSettings s, InetSocketAddress plain, InetSocketAddress tls,
+                                 InetSocketAddress udp, Config effective) {
+        String tcp = (plain == null ? "" : hostPort(plain) + " (TCP)") + (plain != null && tls != null ? ", " : "")
+                + (tls == null ? "" : hostPort(tls) + " (TLS, client certificates: "
+                + s.tls().clientAuth().name().toLowerCase(Locale.ROOT) + ")");
+        log.info("Courier broker {} (server id {}) listening on {}{}; configuration: {}", Version.CURRENT,
+                s.serverId(), tcp, udp == null ? ", UDP off" : " and " + hostPort(udp) + " (UDP)",
                 configurationSources(effective));
         log.info("limits: {} connections ({} in the handshake), {} subscriptions per connection, payloads up to {} "
                         + "bytes, heartbeat every {} ms; slow consumers: {} past {} bytes queued, publishers paused "
@@ -453,7 +488,15 @@ public final class Broker implements AutoCloseable {
         return Optional.ofNullable(udpAddress);
     }
 
-    /** The address clients connect to (the real port when {@code courier.port = 0}). */
+    /** The TLS listener's address, when {@code courier.tls.enabled} is on (the real port when its port is 0). */
+    public Optional<InetSocketAddress> tlsAddress() {
+        return Optional.ofNullable(tlsAddress);
+    }
+
+    /**
+     * The address clients connect to (the real port when {@code courier.port = 0}); the TLS listener's when
+     * {@code courier.tls.plain-listener} is off.
+     */
     public InetSocketAddress address() {
         return address;
     }

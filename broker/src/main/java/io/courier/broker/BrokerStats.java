@@ -24,6 +24,7 @@ public final class BrokerStats {
     final LongAdder routedIn = new LongAdder();
     final LongAdder routeDrops = new LongAdder();
     final LongAdder publisherPauseTimeouts = new LongAdder();
+    final LongAdder tlsHandshakeFailures = new LongAdder();
     private final UdpStats udp = new UdpStats();
 
     /** The UDP listener's counters. */
@@ -157,6 +158,15 @@ public final class BrokerStats {
 
     public void frameTimedOut() {
         frameTimeouts.increment();
+    }
+
+    /** TLS connections closed before their handshake finished: failed, refused, timed out, or plaintext. */
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures.sum();
+    }
+
+    public void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
     }
 
     public void handshakeEvicted() {

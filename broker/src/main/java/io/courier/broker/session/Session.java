@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -113,6 +114,11 @@ final class Session implements Subscriber, Intake<Session.Event> {
 
     private final long id;
     private final InetSocketAddress remote;
+    /**
+     * The verified client certificate's subject (RFC 2253 DN) when the link is TLS with a client certificate; for
+     * authentication to take as the user where {@code courier.auth} says so. Empty for plain TCP.
+     */
+    private final Optional<String> tlsPrincipal;
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
@@ -153,9 +159,10 @@ final class Session implements Subscriber, Intake<Session.Event> {
 
     Session(long id, InetSocketAddress remote, BrokerSettings settings, BrokerStats stats, Router router,
             UdpBindings udp, LastValues lastValues, List<String> servers, Outbox outbox, Owner owner,
-            Capacity capacity) {
+            Capacity capacity, Optional<String> tlsPrincipal) {
         this.id = id;
         this.remote = remote;
+        this.tlsPrincipal = tlsPrincipal;
         this.settings = settings;
         this.stats = stats;
         this.router = router;
@@ -167,6 +174,11 @@ final class Session implements Subscriber, Intake<Session.Event> {
         this.owner = owner;
         this.capacity = capacity;
         this.splitter = new FrameSplitter(settings.maxHandshakeFrame(), capacity.unfinished());
+    }
+
+    /** See {@link #tlsPrincipal}'s field. */
+    Optional<String> tlsPrincipal() {
+        return tlsPrincipal;
     }
 
     /** Wires the stage's callback, through which events reach this session on the stage's thread. */
