@@ -5,6 +5,7 @@ import io.courier.client.ConnectionListener;
 import io.courier.client.Courier;
 import io.courier.client.Options;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -26,6 +27,9 @@ final class ServerOption {
                     "(now: ${DEFAULT-VALUE})"},
             defaultValue = "${env:COURIER_SERVER:-127.0.0.1:4800}")
     List<String> servers;
+
+    @Mixin
+    TlsOptions tls = new TlsOptions();
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -51,8 +55,10 @@ final class ServerOption {
         }
         Options options;
         try {
-            options = Options.builder().servers(servers).name(name).connectTimeout(CONNECT_TIMEOUT)
-                    .connectionListener(listener).udp(udp).build();
+            Options.Builder builder = Options.builder().servers(servers).name(name).connectTimeout(CONNECT_TIMEOUT)
+                    .connectionListener(listener).udp(udp);
+            tls.applyTo(builder);
+            options = builder.build();
         } catch (IllegalArgumentException e) {
             throw UsageErrors.of(command, origin + ": " + e.getMessage());
         }
