@@ -16,7 +16,7 @@ import io.courier.broker.session.ConnectionsSupervisor;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.session.UdpBindings;
 import io.courier.broker.session.UdpSide;
-import io.courier.broker.transport.tcp.ServerTls;
+import io.courier.broker.transport.tcp.TlsEngines;
 import io.courier.broker.transport.tcp.TcpListener;
 import io.courier.broker.transport.tcp.TlsListener;
 import io.courier.broker.transport.udp.UdpListener;
@@ -32,11 +32,14 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.TLSClosing;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLEngine;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -53,6 +56,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 
 /**
  * An embeddable Courier broker. {@link #start(Config)} binds and returns once clients can connect;
@@ -206,7 +210,9 @@ public final class Broker implements AutoCloseable {
         BrokerSettings.rejectUnknownKeys(effective, reference);
         BrokerSettings settings = BrokerSettings.from(effective);
         // Loaded before anything starts: a missing store or a wrong password stops start-up, naming the key.
-        ServerTls serverTls = settings.tls().enabled() ? ServerTls.of(settings.tls()) : null;
+        TlsEngines serverTls = settings.tls().enabled() ? TlsEngines.of(settings.tls(), "courier.tls") : null;
+        TlsEngines routeTls = settings.cluster().enabled()
+                ? settings.cluster().tls().map(t -> TlsEngines.of(t, "courier.cluster.tls")).orElse(null) : null;
         try {
             InetAddress.getByName(settings.host());
         } catch (UnknownHostException e) {
@@ -241,7 +247,8 @@ public final class Broker implements AutoCloseable {
                     .onMessage(StartCluster.class, start -> {
                         context.spawn(ClusterNode.create(settings, stats, capacity, router, start.self(), view,
                                 () -> (int) stats.connections(),
-                                () -> supervisor.tell(ConnectionsSupervisor.ServersChanged.INSTANCE)), "cluster");
+                                () -> supervisor.tell(ConnectionsSupervisor.ServersChanged.INSTANCE),
+                                start.routeTls()), "cluster");
                         return Behaviors.same();
                     })
                     .onMessage(StartUdp.class, start -> {
@@ -281,7 +288,7 @@ public final class Broker implements AutoCloseable {
                 system.tell(new StartUdp(socket));
             }
             if (cluster.enabled()) {
-                startCluster(system, settings, stats, capacity, router, view, binding.localAddress());
+                startCluster(system, settings, stats, capacity, router, view, binding.localAddress(), routeTls);
             }
             logStart(settings, plain == null ? null : plain.localAddress(), tlsAddress, udpAddress, effective);
             Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), udpAddress,
@@ -305,7 +312,7 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Binds the TLS listener on {@code courier.tls.port}, failing with the key to change when it cannot. */
-    private static Tcp.ServerBinding bindTls(ActorSystem<Guardian> system, BrokerSettings settings, ServerTls tls,
+    private static Tcp.ServerBinding bindTls(ActorSystem<Guardian> system, BrokerSettings settings, TlsEngines tls,
                                              BrokerStats stats, ActorRef<ConnectionsSupervisor.Command> supervisor)
             throws InterruptedException, TimeoutException {
         try {
@@ -320,7 +327,9 @@ public final class Broker implements AutoCloseable {
     /** What the broker's guardian actor understands: only the start of its cluster part, once routes are bound. */
     interface Guardian { }
 
-    private record StartCluster(ClusterNode.Self self) implements Guardian { }
+    /** {@code routeTls}: client engines for the route links, null for plain TCP. */
+    private record StartCluster(ClusterNode.Self self, BiFunction<String, Integer, SSLEngine> routeTls)
+            implements Guardian { }
 
     private record StartUdp(UdpSocket socket) implements Guardian { }
 
@@ -342,13 +351,17 @@ public final class Broker implements AutoCloseable {
      */
     private static void startCluster(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats,
                                      Capacity capacity, Router router, ClusterNode.View view,
-                                     InetSocketAddress clients)
+                                     InetSocketAddress clients, TlsEngines routeTls)
             throws InterruptedException, TimeoutException {
         ClusterSettings cluster = settings.cluster();
         Materializer materializer = Materializer.matFromSystem(system);
         Tcp.ServerBinding routes;
         try {
-            routes = Tcp.get(system).bind(cluster.host(), cluster.routePort())
+            Source<Tcp.IncomingConnection, CompletionStage<Tcp.ServerBinding>> accepted = routeTls == null
+                    ? Tcp.get(system).bind(cluster.host(), cluster.routePort())
+                    : Tcp.get(system).bindWithTls(cluster.host(), cluster.routePort(), routeTls::newEngine, 100,
+                            List.of(), Optional.empty(), session -> Optional.empty(), TLSClosing.eagerClose());
+            routes = accepted
                     .to(Sink.foreach(incoming -> RouteSession.accept(incoming, router, stats, settings, capacity,
                             view::accepts, materializer)))
                     .run(materializer).toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -365,8 +378,10 @@ public final class Broker implements AutoCloseable {
         String nodeId = members.selfMember().address().toString();
         long incarnation = ThreadLocalRandom.current().nextLong();
         system.tell(new StartCluster(new ClusterNode.Self(nodeId, incarnation, cluster.host(),
-                routes.localAddress().getPort(), hostPort(advertisedHost(settings, clients)))));
-        log.info("cluster node {} (routes on {}), joining through {}", nodeId, hostPort(routes.localAddress()),
+                routes.localAddress().getPort(), hostPort(advertisedHost(settings, clients))),
+                routeTls == null ? null : routeTls::newClientEngine));
+        log.info("cluster node {} (routes on {}{}), joining through {}", nodeId, hostPort(routes.localAddress()),
+                routeTls == null ? "" : "; cluster traffic over mutual TLS",
                 cluster.seeds().isEmpty() ? "itself" : String.join(", ", cluster.seeds()));
     }
 

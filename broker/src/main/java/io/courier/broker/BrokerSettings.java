@@ -187,7 +187,22 @@ public record BrokerSettings(
                 r.addressList("courier.cluster.seeds"),
                 r.bytesInRange("courier.cluster.route-max-pending", 1024 * 1024, Long.MAX_VALUE / 2),
                 strategy,
-                r.positiveDuration("courier.cluster.split-brain-resolver.stable-after"));
+                r.positiveDuration("courier.cluster.split-brain-resolver.stable-after"),
+                readClusterTls(r));
+    }
+
+    private static Optional<TlsSettings> readClusterTls(Reader r) {
+        if (!r.bool("courier.cluster.tls.enabled")) {
+            return Optional.empty();
+        }
+        String keyStore = r.nonEmptyString("courier.cluster.tls.key-store").trim();
+        String trustStore = r.nonEmptyString("courier.cluster.tls.trust-store").trim();
+        r.readableFile("courier.cluster.tls.key-store", keyStore);
+        r.readableFile("courier.cluster.tls.trust-store", trustStore);
+        return Optional.of(new TlsSettings(true, 0, true, Path.of(keyStore),
+                r.string("courier.cluster.tls.key-store-password"), "PKCS12", Optional.of(Path.of(trustStore)),
+                r.string("courier.cluster.tls.trust-store-password"), TlsSettings.ClientAuth.NEED,
+                List.of("TLSv1.3"), Duration.ofSeconds(10)));
     }
 
     /**

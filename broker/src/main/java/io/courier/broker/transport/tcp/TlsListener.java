@@ -63,14 +63,14 @@ public final class TlsListener {
 
     private final ActorSystem<?> system;
     private final Materializer materializer;
-    private final ServerTls tls;
+    private final TlsEngines tls;
     private final BrokerStats stats;
     private final int maxHandshaking;
     private final Duration handshakeTimeout;
     private final ActorRef<ConnectionsSupervisor.Command> supervisor;
     private final AtomicInteger handshaking = new AtomicInteger();
 
-    private TlsListener(ActorSystem<?> system, ServerTls tls, BrokerStats stats, int maxHandshaking,
+    private TlsListener(ActorSystem<?> system, TlsEngines tls, BrokerStats stats, int maxHandshaking,
                         ActorRef<ConnectionsSupervisor.Command> supervisor) {
         this.system = system;
         this.materializer = Materializer.matFromSystem(system);
@@ -82,7 +82,7 @@ public final class TlsListener {
     }
 
     /** Binds {@code host:port}; the stage completes with the binding, or fails when the port cannot be bound. */
-    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port, ServerTls tls,
+    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port, TlsEngines tls,
                                                           BrokerStats stats, int maxHandshaking,
                                                           ActorRef<ConnectionsSupervisor.Command> supervisor) {
         TlsListener listener = new TlsListener(system, tls, stats, maxHandshaking, supervisor);

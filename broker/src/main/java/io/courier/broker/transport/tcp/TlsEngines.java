@@ -20,51 +20,51 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The broker's TLS context, made once at start-up from {@code courier.tls.*}, and a new server {@link SSLEngine} for
- * each accepted connection. Every problem with the stores (unreadable file, wrong password, no private key, unknown
+ * A TLS context, made once at start-up from {@code courier.tls.*} (clients) or {@code courier.cluster.tls.*} (route
+ * links between brokers), and a new {@link SSLEngine} for each connection. Every problem with the stores (unreadable file, wrong password, no private key, unknown
  * protocol) fails start-up with {@link IllegalArgumentException} naming the key; passwords never appear in messages.
  */
-public final class ServerTls {
+public final class TlsEngines {
 
     private final SSLContext context;
     private final TlsSettings settings;
     private final String[] protocols;
 
-    private ServerTls(SSLContext context, TlsSettings settings) {
+    private TlsEngines(SSLContext context, TlsSettings settings) {
         this.context = context;
         this.settings = settings;
         this.protocols = settings.protocols().toArray(String[]::new);
     }
 
-    /** Loads the key store (and trust store) of {@code settings}. */
-    public static ServerTls of(TlsSettings settings) {
-        KeyStore keys = load("courier.tls.key-store", settings.keyStore(), settings.keyStorePassword(),
+    /** Loads the key store (and trust store) of {@code settings}, read from the keys under {@code prefix}. */
+    public static TlsEngines of(TlsSettings settings, String prefix) {
+        KeyStore keys = load(prefix + ".key-store", settings.keyStore(), settings.keyStorePassword(),
                 settings.keyStoreType());
         try {
             if (Collections.list(keys.aliases()).stream().noneMatch(a -> isKey(keys, a))) {
-                throw new IllegalArgumentException("courier.tls.key-store: " + settings.keyStore().toAbsolutePath()
+                throw new IllegalArgumentException(prefix + ".key-store: " + settings.keyStore().toAbsolutePath()
                         + " holds no private key: it needs the broker's certificate chain and private key");
             }
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, settings.keyStorePassword().toCharArray());
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(settings.trustStore().map(p -> load("courier.tls.trust-store", p,
+            tmf.init(settings.trustStore().map(p -> load(prefix + ".trust-store", p,
                     settings.trustStorePassword(), settings.keyStoreType())).orElse(null));
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
             Set<String> supported = Set.of(context.getSupportedSSLParameters().getProtocols());
             for (String p : settings.protocols()) {
                 if (!supported.contains(p)) {
-                    throw new IllegalArgumentException("courier.tls.protocols: '" + p + "' is not supported by this "
+                    throw new IllegalArgumentException(prefix + ".protocols: '" + p + "' is not supported by this "
                             + "JVM; supported: " + String.join(", ", supported));
                 }
             }
-            return new ServerTls(context, settings);
+            return new TlsEngines(context, settings);
         } catch (UnrecoverableKeyException e) {
-            throw new IllegalArgumentException("courier.tls.key-store-password: cannot read the private key in "
+            throw new IllegalArgumentException(prefix + ".key-store-password: cannot read the private key in "
                     + settings.keyStore().toAbsolutePath() + " with it (the key's password must be the store's)", e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("courier.tls.key-store: cannot use "
+            throw new IllegalArgumentException(prefix + ".key-store: cannot use "
                     + settings.keyStore().toAbsolutePath() + ": " + e.getMessage(), e);
         }
     }
@@ -82,7 +82,7 @@ public final class ServerTls {
         try {
             store = KeyStore.getInstance(type);
         } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("courier.tls.key-store-type: unknown store type '" + type
+            throw new IllegalArgumentException(key + "-type: unknown store type '" + type
                     + "' (PKCS12 or JKS)", e);
         }
         try (InputStream in = Files.newInputStream(file)) {
@@ -100,6 +100,19 @@ public final class ServerTls {
             throw new IllegalArgumentException(key + ": cannot read " + file.toAbsolutePath() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A client engine for a route link to another broker at {@code host:port}: it presents this broker's certificate
+     * and checks the other's against the trust store (no host name check: brokers know each other by address).
+     */
+    public SSLEngine newClientEngine(String host, int port) {
+        SSLEngine engine = context.createSSLEngine(host, port);
+        engine.setUseClientMode(true);
+        SSLParameters parameters = context.getDefaultSSLParameters();
+        parameters.setProtocols(protocols);
+        engine.setSSLParameters(parameters);
+        return engine;
     }
 
     /** A server engine for one connection: the configured protocols and client-certificate policy. */
