@@ -232,6 +232,22 @@ class TlsTest {
     }
 
     @Test
+    void closesTlsSocketsPastTheHandshakingLimit() throws Exception {
+        Broker broker = start("courier.limits.max-handshaking = 2\ncourier.tls.handshake-timeout = 30s");
+        InetSocketAddress tls = broker.tlsAddress().orElseThrow();
+        try (Socket first = new Socket(); Socket second = new Socket(); Socket third = new Socket()) {
+            first.connect(tls, 5000);
+            second.connect(tls, 5000);
+            await().atMost(WAIT).until(() -> first.isConnected() && second.isConnected());
+            third.connect(tls, 5000);
+            assertThat(closedWithin(third, WAIT)).as("third handshake refused").isTrue();
+            await().atMost(WAIT).until(() -> broker.stats().tlsHandshakeFailures() == 1);
+        }
+        // The two silent ones are gone now: a real client gets in.
+        await().atMost(WAIT).ignoreExceptions().until(() -> connect(tlsClient(broker)) != null);
+    }
+
+    @Test
     void reconnectsOverTlsAfterBrokerRestart() throws Exception {
         Broker first = start("");
         int tlsPort = first.tlsAddress().orElseThrow().getPort();
