@@ -167,7 +167,12 @@ final class Link {
 
     /** {@link #handshake} over TLS: the TLS handshake, then CONNECT and CONNECTED, all before {@code deadline}. */
     private Connected tlsHandshake(Connect connect, Duration timeout, long deadline) throws IOException {
-        TlsSocket socket = TlsSocket.open(server, address, tlsContext, verifyHostname, deadline);
+        TlsSocket socket;
+        try {
+            socket = TlsSocket.open(server, address, tlsContext, verifyHostname, deadline);
+        } catch (SocketTimeoutException e) {
+            throw new SocketTimeoutException("no TLS handshake within " + timeout.toMillis() + " ms");
+        }
         synchronized (this) {
             if (closed) {
                 socket.close();
