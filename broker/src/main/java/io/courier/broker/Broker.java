@@ -22,7 +22,9 @@ import io.courier.broker.session.ConnectionsSupervisor;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.session.UdpBindings;
 import io.courier.broker.session.UdpSide;
+import io.courier.broker.transport.tcp.TlsEngines;
 import io.courier.broker.transport.tcp.TcpListener;
+import io.courier.broker.transport.tcp.TlsListener;
 import io.courier.broker.transport.udp.UdpListener;
 import io.courier.broker.transport.udp.UdpSocket;
 import org.apache.pekko.Done;
@@ -36,11 +38,14 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.TLSClosing;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLEngine;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -58,6 +63,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.function.BiFunction;
 
 /**
  * An embeddable Courier broker. {@link #start(Config)} binds and returns once clients can connect;
@@ -83,6 +89,7 @@ public final class Broker implements AutoCloseable {
     private final Capacity capacity;
     private final InetSocketAddress address;
     private final InetSocketAddress udpAddress;
+    private final InetSocketAddress tlsAddress;
     private final ClusterNode.View cluster;
     private final long startedNanos = System.nanoTime();
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -92,8 +99,9 @@ public final class Broker implements AutoCloseable {
 
     private Broker(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats, Router router,
                    Capacity capacity, InetSocketAddress address, InetSocketAddress udpAddress,
-                   ClusterNode.View cluster) {
+                   InetSocketAddress tlsAddress, ClusterNode.View cluster) {
         this.udpAddress = udpAddress;
+        this.tlsAddress = tlsAddress;
         this.system = system;
         this.settings = settings;
         this.stats = stats;
@@ -256,6 +264,10 @@ public final class Broker implements AutoCloseable {
         Config effective = effectiveConfig(config, reference);
         BrokerSettings.rejectUnknownKeys(effective, reference);
         BrokerSettings settings = BrokerSettings.from(effective);
+        // Loaded before anything starts: a missing store or a wrong password stops start-up, naming the key.
+        TlsEngines serverTls = settings.tls().enabled() ? TlsEngines.of(settings.tls(), "courier.tls") : null;
+        TlsEngines routeTls = settings.cluster().enabled()
+                ? settings.cluster().tls().map(t -> TlsEngines.of(t, "courier.cluster.tls")).orElse(null) : null;
         try {
             InetAddress.getByName(settings.host());
         } catch (UnknownHostException e) {
@@ -292,7 +304,8 @@ public final class Broker implements AutoCloseable {
                     .onMessage(StartCluster.class, start -> {
                         context.spawn(ClusterNode.create(settings, stats, capacity, router, start.self(), view,
                                 () -> (int) stats.connections(),
-                                () -> supervisor.tell(ConnectionsSupervisor.ServersChanged.INSTANCE)), "cluster");
+                                () -> supervisor.tell(ConnectionsSupervisor.ServersChanged.INSTANCE),
+                                start.routeTls()), "cluster");
                         return Behaviors.same();
                     })
                     .onMessage(StartUdp.class, start -> {
@@ -312,27 +325,34 @@ public final class Broker implements AutoCloseable {
         system.getWhenTerminated().thenRun(capacity.auth()::close);
         try {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
-            Tcp.ServerBinding binding = TcpListener.bind(system, settings.host(), settings.port(), supervisor)
-                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Tcp.ServerBinding plain = settings.tls().plainListener()
+                    ? TcpListener.bind(system, settings.host(), settings.port(), supervisor)
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS)
+                    : null;
+            Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
+            // Clients are told the plain address while there is one (a TLS client may be told it; see
+            // docs/security.md), else the TLS one.
+            Tcp.ServerBinding binding = plain != null ? plain : tls;
+            InetSocketAddress tlsAddress = tls == null ? null : tls.localAddress();
             bound.complete(binding.localAddress());
-            registerShutdown(system, binding, supervisor, settings);
+            registerShutdown(system, plain, tls, supervisor, settings);
             InetSocketAddress udpAddress = null;
             if (udp.bindings() != null) {
                 // With courier.port = 0 the TCP port's number may be taken for UDP: then any free port too.
-                UdpSocket socket = bindUdp(settings, settings.port() == 0 ? 0 : binding.localAddress().getPort(),
-                        stats.udp());
+                UdpSocket socket = bindUdp(settings, settings.port() == 0 || plain == null ? settings.port()
+                                : binding.localAddress().getPort(), stats.udp());
                 udpAddress = socket.localAddress();
                 udp.bindings().attach(socket);
                 system.tell(new StartUdp(socket));
             }
             if (cluster.enabled()) {
-                startCluster(system, settings, stats, capacity, router, view, binding.localAddress());
+                startCluster(system, settings, stats, capacity, router, view, binding.localAddress(), routeTls);
                 system.systemActorOf(MemberEvents.create(events), "courier-member-events",
                         org.apache.pekko.actor.typed.Props.empty());
             }
-            logStart(settings, binding.localAddress(), udpAddress, effective);
+            logStart(settings, plain == null ? null : plain.localAddress(), tlsAddress, udpAddress, effective);
             Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), udpAddress,
-                    view);
+                    tlsAddress, view);
             broker.configuration = () -> config;
             broker.startAdmin();
             return broker;
@@ -352,10 +372,25 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    /** Binds the TLS listener on {@code courier.tls.port}, failing with the key to change when it cannot. */
+    private static Tcp.ServerBinding bindTls(ActorSystem<Guardian> system, BrokerSettings settings, TlsEngines tls,
+                                             BrokerStats stats, ActorRef<ConnectionsSupervisor.Command> supervisor)
+            throws InterruptedException, TimeoutException {
+        try {
+            return TlsListener.bind(system, settings.host(), settings.tls().port(), tls, stats,
+                    settings.maxHandshaking(), supervisor).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot bind the TLS port " + settings.host() + ":"
+                    + settings.tls().port() + " (courier.tls.port): " + rootMessage(e.getCause()), e.getCause());
+        }
+    }
+
     /** What the broker's guardian actor understands: only the start of its cluster part, once routes are bound. */
     interface Guardian { }
 
-    private record StartCluster(ClusterNode.Self self) implements Guardian { }
+    /** {@code routeTls}: client engines for the route links, null for plain TCP. */
+    private record StartCluster(ClusterNode.Self self, BiFunction<String, Integer, SSLEngine> routeTls)
+            implements Guardian { }
 
     private record StartUdp(UdpSocket socket) implements Guardian { }
 
@@ -377,13 +412,17 @@ public final class Broker implements AutoCloseable {
      */
     private static void startCluster(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats,
                                      Capacity capacity, Router router, ClusterNode.View view,
-                                     InetSocketAddress clients)
+                                     InetSocketAddress clients, TlsEngines routeTls)
             throws InterruptedException, TimeoutException {
         ClusterSettings cluster = settings.cluster();
         Materializer materializer = Materializer.matFromSystem(system);
         Tcp.ServerBinding routes;
         try {
-            routes = Tcp.get(system).bind(cluster.host(), cluster.routePort())
+            Source<Tcp.IncomingConnection, CompletionStage<Tcp.ServerBinding>> accepted = routeTls == null
+                    ? Tcp.get(system).bind(cluster.host(), cluster.routePort())
+                    : Tcp.get(system).bindWithTls(cluster.host(), cluster.routePort(), routeTls::newEngine, 100,
+                            List.of(), Optional.empty(), session -> Optional.empty(), TLSClosing.eagerClose());
+            routes = accepted
                     .to(Sink.foreach(incoming -> RouteSession.accept(incoming, router, stats, settings, capacity,
                             view::accepts, materializer)))
                     .run(materializer).toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -400,8 +439,10 @@ public final class Broker implements AutoCloseable {
         String nodeId = members.selfMember().address().toString();
         long incarnation = ThreadLocalRandom.current().nextLong();
         system.tell(new StartCluster(new ClusterNode.Self(nodeId, incarnation, cluster.host(),
-                routes.localAddress().getPort(), hostPort(advertisedHost(settings, clients)))));
-        log.info("cluster node {} (routes on {}), joining through {}", nodeId, hostPort(routes.localAddress()),
+                routes.localAddress().getPort(), hostPort(advertisedHost(settings, clients))),
+                routeTls == null ? null : routeTls::newClientEngine));
+        log.info("cluster node {} (routes on {}{}), joining through {}", nodeId, hostPort(routes.localAddress()),
+                routeTls == null ? "" : "; cluster traffic over mutual TLS",
                 cluster.seeds().isEmpty() ? "itself" : String.join(", ", cluster.seeds()));
     }
 
@@ -423,12 +464,18 @@ public final class Broker implements AutoCloseable {
         return bound;
     }
 
-    private static void registerShutdown(ActorSystem<Guardian> system, Tcp.ServerBinding binding,
-                                         ActorRef<ConnectionsSupervisor.Command> supervisor,
+    private static void registerShutdown(ActorSystem<Guardian> system, Tcp.ServerBinding plain,
+                                         Tcp.ServerBinding tls, ActorRef<ConnectionsSupervisor.Command> supervisor,
                                          BrokerSettings settings) {
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
-        shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "courier-unbind",
-                () -> binding.unbind().thenApply(x -> Done.getInstance()));
+        if (plain != null) {
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "courier-unbind",
+                    () -> plain.unbind().thenApply(x -> Done.getInstance()));
+        }
+        if (tls != null) {
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "courier-unbind-tls",
+                    () -> tls.unbind().thenApply(x -> Done.getInstance()));
+        }
         shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "courier-drain-connections",
                 () -> AskPattern.<ConnectionsSupervisor.Command, Done>ask(supervisor,
                                 ConnectionsSupervisor.Drain::new, settings.shutdownTimeout().plusSeconds(3),
@@ -441,10 +488,13 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Says once, at start-up, what runs: version, id, where it listens, which configuration, the main limits. */
-    private static void logStart(BrokerSettings s, InetSocketAddress address, InetSocketAddress udp,
-                                 Config effective) {
-        log.info("Courier broker {} (server id {}) listening on {} (TCP){}; configuration: {}", Version.CURRENT,
-                s.serverId(), hostPort(address), udp == null ? ", UDP off" : " and " + hostPort(udp) + " (UDP)",
+    private static void logStart(BrokerSettings s, InetSocketAddress plain, InetSocketAddress tls,
+                                 InetSocketAddress udp, Config effective) {
+        String tcp = (plain == null ? "" : hostPort(plain) + " (TCP)") + (plain != null && tls != null ? ", " : "")
+                + (tls == null ? "" : hostPort(tls) + " (TLS, client certificates: "
+                + s.tls().clientAuth().name().toLowerCase(Locale.ROOT) + ")");
+        log.info("Courier broker {} (server id {}) listening on {}{}; configuration: {}", Version.CURRENT,
+                s.serverId(), tcp, udp == null ? ", UDP off" : " and " + hostPort(udp) + " (UDP)",
                 configurationSources(effective));
         log.info("limits: {} connections ({} in the handshake), {} subscriptions per connection, payloads up to {} "
                         + "bytes, heartbeat every {} ms; slow consumers: {} past {} bytes queued, publishers paused "
@@ -571,7 +621,15 @@ public final class Broker implements AutoCloseable {
         return Optional.ofNullable(udpAddress);
     }
 
-    /** The address clients connect to (the real port when {@code courier.port = 0}). */
+    /** The TLS listener's address, when {@code courier.tls.enabled} is on (the real port when its port is 0). */
+    public Optional<InetSocketAddress> tlsAddress() {
+        return Optional.ofNullable(tlsAddress);
+    }
+
+    /**
+     * The address clients connect to (the real port when {@code courier.port = 0}); the TLS listener's when
+     * {@code courier.tls.plain-listener} is off.
+     */
     public InetSocketAddress address() {
         return address;
     }

@@ -9,11 +9,14 @@ import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -55,7 +58,8 @@ public record BrokerSettings(
         ClusterSettings cluster,
         AdminSettings admin,
         UdpSettings udp,
-        AuthSettings auth) {
+        AuthSettings auth,
+        TlsSettings tls) {
 
     /** What happens when a subscriber's outbound queue is full. */
     public enum SlowConsumerPolicy { DISCONNECT, DROP }
@@ -113,7 +117,53 @@ public record BrokerSettings(
                 new AdminSettings(r.bool("courier.admin.enabled"), r.nonEmptyString("courier.admin.host"),
                         r.count("courier.admin.port", 0, 65535)),
                 readUdp(r, maxPayload),
-                AuthSettings.from(config));
+                AuthSettings.from(config),
+                readTls(r));
+    }
+
+    private static TlsSettings readTls(Reader r) {
+        boolean enabled = r.bool("courier.tls.enabled");
+        boolean plain = r.bool("courier.tls.plain-listener");
+        int port = r.count("courier.tls.port", 0, 65535);
+        if (!enabled && !plain) {
+            throw new IllegalArgumentException("courier.tls.plain-listener: is false while courier.tls.enabled is "
+                    + "false too: the broker would take no clients; turn one of them on");
+        }
+        int plainPort = r.count("courier.port", 0, 65535);
+        if (enabled && plain && port != 0 && port == plainPort) {
+            throw new IllegalArgumentException("courier.tls.port: must differ from courier.port (" + plainPort
+                    + ") while the plain listener runs too (or set courier.tls.plain-listener = false)");
+        }
+        String keyStore = r.string("courier.tls.key-store").trim();
+        String trustStore = r.string("courier.tls.trust-store").trim();
+        String clientAuth = r.string("courier.tls.client-auth").trim().toUpperCase(Locale.ROOT);
+        TlsSettings.ClientAuth auth;
+        try {
+            auth = TlsSettings.ClientAuth.valueOf(clientAuth);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("courier.tls.client-auth: must be none, want or need, got '"
+                    + clientAuth.toLowerCase(Locale.ROOT) + "'");
+        }
+        List<String> protocols = r.stringOrList("courier.tls.protocols");
+        if (enabled) {
+            if (keyStore.isEmpty()) {
+                throw new IllegalArgumentException("courier.tls.key-store: must name the broker's key store (PKCS12 "
+                        + "or JKS with its certificate and private key) when courier.tls.enabled is on");
+            }
+            r.readableFile("courier.tls.key-store", keyStore);
+            if (!trustStore.isEmpty()) {
+                r.readableFile("courier.tls.trust-store", trustStore);
+            }
+            if (protocols.isEmpty()) {
+                throw new IllegalArgumentException("courier.tls.protocols: must name at least one TLS version, "
+                        + "such as TLSv1.3");
+            }
+        }
+        return new TlsSettings(enabled, port, plain, Path.of(keyStore), r.string("courier.tls.key-store-password"),
+                r.nonEmptyString("courier.tls.key-store-type").trim(),
+                trustStore.isEmpty() ? Optional.empty() : Optional.of(Path.of(trustStore)),
+                r.string("courier.tls.trust-store-password"), auth, protocols,
+                r.positiveDuration("courier.tls.handshake-timeout"));
     }
 
     private static UdpSettings readUdp(Reader r, int maxPayload) {
@@ -144,7 +194,22 @@ public record BrokerSettings(
                 r.addressList("courier.cluster.seeds"),
                 r.bytesInRange("courier.cluster.route-max-pending", 1024 * 1024, Long.MAX_VALUE / 2),
                 strategy,
-                r.positiveDuration("courier.cluster.split-brain-resolver.stable-after"));
+                r.positiveDuration("courier.cluster.split-brain-resolver.stable-after"),
+                readClusterTls(r));
+    }
+
+    private static Optional<TlsSettings> readClusterTls(Reader r) {
+        if (!r.bool("courier.cluster.tls.enabled")) {
+            return Optional.empty();
+        }
+        String keyStore = r.nonEmptyString("courier.cluster.tls.key-store").trim();
+        String trustStore = r.nonEmptyString("courier.cluster.tls.trust-store").trim();
+        r.readableFile("courier.cluster.tls.key-store", keyStore);
+        r.readableFile("courier.cluster.tls.trust-store", trustStore);
+        return Optional.of(new TlsSettings(true, 0, true, Path.of(keyStore),
+                r.string("courier.cluster.tls.key-store-password"), "PKCS12", Optional.of(Path.of(trustStore)),
+                r.string("courier.cluster.tls.trust-store-password"), TlsSettings.ClientAuth.NEED,
+                List.of("TLSv1.3"), Duration.ofSeconds(10)));
     }
 
     /**
@@ -303,6 +368,27 @@ public record BrokerSettings(
                 throw new IllegalArgumentException(key + ": must not be negative, got " + d);
             }
             return d;
+        }
+
+        /** Fails naming {@code key} unless {@code file} is a regular file this process can read. */
+        void readableFile(String key, String file) {
+            Path path = Path.of(file);
+            if (!Files.isRegularFile(path)) {
+                throw new IllegalArgumentException(key + ": no such file: " + path.toAbsolutePath());
+            }
+            if (!Files.isReadable(path)) {
+                throw new IllegalArgumentException(key + ": cannot read " + path.toAbsolutePath()
+                        + " (check its permissions)");
+            }
+        }
+
+        /** A list of strings, or one comma-separated string of them (as an environment variable gives it). */
+        List<String> stringOrList(String key) {
+            if (config.getValue(key).valueType() == ConfigValueType.STRING) {
+                String raw = config.getString(key).trim();
+                return raw.isEmpty() ? List.of() : Arrays.stream(raw.split(",")).map(String::trim).toList();
+            }
+            return stringList(key, s -> { });
         }
 
         boolean bool(String key) {

@@ -35,6 +35,7 @@ public final class BrokerStats {
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
     private final LongAdder[] errorsSent = new LongAdder[ErrorCode.values().length];
+    final LongAdder tlsHandshakeFailures = new LongAdder();
     private final UdpStats udp = new UdpStats();
     private final Links links = new Links();
     private final TopTopics topics = new TopTopics();
@@ -216,6 +217,15 @@ public final class BrokerStats {
 
     public void frameTimedOut() {
         frameTimeouts.increment();
+    }
+
+    /** TLS connections closed before their handshake finished: failed, refused, timed out, or plaintext. */
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures.sum();
+    }
+
+    public void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
     }
 
     public void handshakeEvicted() {

@@ -2,10 +2,13 @@ package io.courier.broker;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The {@code courier.cluster.*} settings: whether this broker joins a cluster, its address for the other brokers
- * (Pekko Artery), the port of its route links, the seed nodes, and the split brain resolver's strategy.
+ * (Pekko Artery), the port of its route links, the seed nodes, the split brain resolver's strategy, and the TLS
+ * stores of the traffic between brokers ({@code courier.cluster.tls}: present when on; its port, plain-listener and
+ * handshake-timeout are not used, client-auth is always need).
  */
 public record ClusterSettings(
         boolean enabled,
@@ -15,5 +18,6 @@ public record ClusterSettings(
         List<String> seeds,
         long routeMaxPending,
         String downingStrategy,
-        Duration stableAfter) {
+        Duration stableAfter,
+        Optional<TlsSettings> tls) {
 }

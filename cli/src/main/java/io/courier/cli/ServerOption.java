@@ -5,6 +5,7 @@ import io.courier.client.ConnectionListener;
 import io.courier.client.Courier;
 import io.courier.client.Options;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -39,6 +40,9 @@ final class ServerOption {
     @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:COURIER_TOKEN:-}",
             description = "bearer token to log in with instead of a user and password (default: $COURIER_TOKEN)")
     String token;
+
+    @Mixin
+    TlsOptions tls = new TlsOptions();
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -77,6 +81,7 @@ final class ServerOption {
             } else if (!user.isEmpty()) {
                 builder.credentials(user, password);
             }
+            tls.applyTo(builder);
             options = builder.build();
         } catch (IllegalArgumentException e) {
             throw UsageErrors.of(command, origin + ": " + e.getMessage());

@@ -76,7 +76,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
             if (Thread.interrupted()) {
                 throw new InterruptedException("interrupted while connecting to " + server);
             }
-            Link link = new Link(server);
+            Link link = new Link(server, options.tlsContext().orElse(null), options.tlsHostnameVerification());
             CourierConnection connection = null;
             try {
                 Connected connected = link.handshake(connectFrame(options), options.connectTimeout());
@@ -478,7 +478,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
                 return null;
             }
             ServerAddress server = servers.get(Math.floorMod(start + attempt, servers.size()));
-            Link link = new Link(server);
+            Link link = new Link(server, options.tlsContext().orElse(null), options.tlsHostnameVerification());
             current = link;
             if (closing.get()) {
                 return abandon(reason);

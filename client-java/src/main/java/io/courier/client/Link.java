@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 
 /**
  * One TCP link to one broker: opens the socket, does the CONNECT handshake, then reads frames (reader thread) and
@@ -33,6 +34,9 @@ import java.util.function.Consumer;
  * <p>The socket is non-blocking, so a publishing thread can hand the socket what it takes and leave the rest to the
  * writer thread without ever blocking in a syscall (and, unlike a blocking channel, a non-blocking one is not
  * closed when a writing thread is interrupted). The reader and the writer each wait on their own selector.
+ *
+ * <p>A TLS link ({@link Options#tlsContext()}) uses a blocking {@link TlsSocket} instead: the reader and the writer
+ * block in it, and publishing threads leave every write to the writer thread.
  */
 final class Link {
 
@@ -48,17 +52,28 @@ final class Link {
     private static final Consumer<SelectionKey> IGNORE = key -> { };
 
     private final ServerAddress server;
+    private final SSLContext tlsContext;
+    private final boolean verifyHostname;
     private final List<Frame> early = new ArrayList<>();
     private InboundDecoder decoder;
     private volatile InetSocketAddress address;
     private volatile String abortReason;
     private volatile SocketChannel channel;
+    private volatile TlsSocket tls;
     private volatile Selector readSelector;
     private volatile Selector writeSelector;
     private volatile boolean closed;
 
+    /** A plain TCP link. */
     Link(ServerAddress server) {
+        this(server, null, true);
+    }
+
+    /** A TLS link when {@code tlsContext} is given, else a plain one. */
+    Link(ServerAddress server, SSLContext tlsContext, boolean verifyHostname) {
         this.server = server;
+        this.tlsContext = tlsContext;
+        this.verifyHostname = verifyHostname;
     }
 
     ServerAddress server() {
@@ -79,6 +94,9 @@ final class Link {
     Connected handshake(Connect connect, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         address = server.resolve();
+        if (tlsContext != null) {
+            return tlsHandshake(connect, timeout, deadline);
+        }
         open();
         SocketChannel ch = channel;
         ch.configureBlocking(false);
@@ -147,6 +165,82 @@ final class Link {
         return connected;
     }
 
+    /** {@link #handshake} over TLS: the TLS handshake, then CONNECT and CONNECTED, all before {@code deadline}. */
+    private Connected tlsHandshake(Connect connect, Duration timeout, long deadline) throws IOException {
+        TlsSocket socket;
+        try {
+            socket = TlsSocket.open(server, address, tlsContext, verifyHostname, deadline);
+        } catch (SocketTimeoutException e) {
+            throw new SocketTimeoutException("no TLS handshake within " + timeout.toMillis() + " ms");
+        }
+        synchronized (this) {
+            if (closed) {
+                socket.close();
+                throw new ClosedChannelException();
+            }
+            tls = socket;
+        }
+        String noAnswer = "no CONNECTED within " + timeout.toMillis() + " ms";
+        decoder = new InboundDecoder(READ_BUFFER_BYTES, MAX_INBOUND_FRAME);
+        try {
+            socket.write(ByteBuffer.wrap(FrameCodec.encode(connect)));
+            Connected connected = null;
+            while (connected == null) {
+                socket.readDeadline(deadline);
+                if (socket.read(decoder.buffer()) < 0) {
+                    throw new EOFException("server closed the connection before answering CONNECT");
+                }
+                connected = connectedFrom(decoder.decode(earlyFrames()));
+            }
+            socket.readDeadline(0);
+            return checkVersion(connected);
+        } catch (SocketTimeoutException e) {
+            throw new SocketTimeoutException(noAnswer);
+        }
+    }
+
+    /** Keeps what the decoder hands out during the handshake in {@link #early}. */
+    private InboundDecoder.Sink earlyFrames() {
+        return new InboundDecoder.Sink() {
+            @Override
+            public void message(int sid, Message m) { // none can come before a SUB; kept as a frame all the same
+                early.add(new io.courier.protocol.Message(sid, m.topic(), m.replyTo(), m.headers(), m.payload()));
+            }
+
+            @Override
+            public void frame(Frame frame) {
+                early.add(frame);
+            }
+        };
+    }
+
+    /** CONNECTED when {@link #early} holds it (taken out), null while it has not come; throws for ERR. */
+    private Connected connectedFrom(FrameCodec.Decoded.Failure failure) throws IOException {
+        if (failure != null) {
+            throw new IOException("malformed data from server: " + failure.reason());
+        }
+        for (int i = 0; i < early.size(); i++) {
+            Frame f = early.get(i);
+            if (f instanceof Err err) {
+                throw new ConnectRejectedException("server answered CONNECT with " + err.code() + ": "
+                        + err.reason(), err.code(), err.reason());
+            }
+            if (f instanceof Connected c) {
+                early.remove(i);
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private static Connected checkVersion(Connected connected) throws IOException {
+        if (connected.version() < FrameCodec.MIN_VERSION || connected.version() > FrameCodec.VERSION) {
+            throw new IOException("server speaks protocol version " + connected.version() + ", this client speaks "
+                    + FrameCodec.MIN_VERSION + " to " + FrameCodec.VERSION);
+        }
+        return connected;
+    }
+
     private synchronized void open() throws IOException {
         if (closed) {
             throw new ClosedChannelException();
@@ -168,11 +262,12 @@ final class Link {
         early.clear();
         sink.endOfRead();
         SocketChannel ch = channel;
+        TlsSocket secure = tls;
         try {
             while (abortReason == null) {
                 ByteBuffer buffer = decoder.buffer();
                 int room = buffer.remaining();
-                int n = ch.read(buffer);
+                int n = secure != null ? secure.read(buffer) : ch.read(buffer);
                 if (n < 0) {
                     return abortReason != null ? abortReason : "server closed the connection";
                 }
@@ -183,7 +278,7 @@ final class Link {
                         abort("malformed data from server: " + failure.code() + ": " + failure.reason());
                     }
                 }
-                if (n < room && abortReason == null) {
+                if (n < room && abortReason == null && secure == null) {
                     await(readSelector);
                 }
             }
@@ -198,6 +293,9 @@ final class Link {
      * past it. Called by the holder of {@link Outbound}'s write token only.
      */
     void writeSome(ByteBuffer buffer) throws IOException {
+        if (tlsContext != null) {
+            return; // a TLS socket blocks: the writer thread sends it all
+        }
         SocketChannel ch = channel;
         if (ch == null) {
             throw new ClosedChannelException();
@@ -207,6 +305,19 @@ final class Link {
 
     /** Writes all of {@code buffer}, waiting while the socket is full. Writer thread only. */
     void writeFully(ByteBuffer buffer) throws IOException {
+        TlsSocket secure = tls;
+        if (secure != null) {
+            int end = buffer.limit();
+            try {
+                while (buffer.position() < end) {
+                    buffer.limit(Math.min(end, buffer.position() + WRITE_CHUNK_BYTES));
+                    secure.write(buffer);
+                }
+            } finally {
+                buffer.limit(end);
+            }
+            return;
+        }
         SocketChannel ch = channel;
         if (ch == null) {
             throw new ClosedChannelException();
@@ -271,6 +382,9 @@ final class Link {
             return;
         }
         closed = true;
+        if (tls != null) {
+            tls.close();
+        }
         closeQuietly(channel);
         closeQuietly(readSelector);
         closeQuietly(writeSelector);

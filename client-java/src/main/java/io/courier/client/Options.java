@@ -1,9 +1,12 @@
 package io.courier.client;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
 
 /** Immutable settings of a {@link Connection}; made with {@link #builder()}, checked by {@link Builder#build()}. */
 public final class Options {
@@ -30,8 +33,12 @@ public final class Options {
 
     private final boolean udp;
     private final int udpDropEvery;
+    private final SSLContext tlsContext;
+    private final boolean tlsHostnameVerification;
 
-    private Options(Builder b) {
+    private Options(Builder b, SSLContext tlsContext) {
+        this.tlsContext = tlsContext;
+        this.tlsHostnameVerification = b.tlsHostnameVerification;
         this.udp = b.udp;
         this.udpDropEvery = b.udpDropEvery;
         this.servers = List.copyOf(b.servers);
@@ -156,6 +163,16 @@ public final class Options {
         return errorListener;
     }
 
+    /** The SSL context links are made with when the connection uses TLS (see {@link Builder#tls()}). */
+    public Optional<SSLContext> tlsContext() {
+        return Optional.ofNullable(tlsContext);
+    }
+
+    /** Whether a TLS link checks that the broker's certificate names the host connected to (on unless opted out). */
+    public boolean tlsHostnameVerification() {
+        return tlsHostnameVerification;
+    }
+
     List<ServerAddress> addresses() {
         return addresses;
     }
@@ -180,8 +197,62 @@ public final class Options {
         private int subscriptionPendingLimit = 65536;
         private ConnectionListener connectionListener = event -> { };
         private ErrorListener errorListener = new ErrorListener() { };
+        private boolean tls;
+        private SSLContext tlsContext;
+        private Path trustStore;
+        private char[] trustStorePassword;
+        private Path keyStore;
+        private char[] keyStorePassword;
+        private boolean tlsHostnameVerification = true;
 
         private Builder() {
+        }
+
+        /**
+         * Connects with TLS, trusting the JDK's default CAs (a broker certificate from a public CA). Every link, and
+         * every reconnect, is TLS; the broker's certificate must name the host connected to (see
+         * {@link #tlsHostnameVerification}). The UDP side ({@link #udp}) is not encrypted: its token comes over TLS.
+         */
+        public Builder tls() {
+            this.tls = true;
+            return this;
+        }
+
+        /** Connects with TLS using {@code context} (its trust managers, and its key managers for mutual TLS). */
+        public Builder tls(SSLContext context) {
+            this.tlsContext = Objects.requireNonNull(context, "context");
+            this.tls = true;
+            return this;
+        }
+
+        /**
+         * Connects with TLS, trusting the CAs in {@code trustStore} (PKCS12 or JKS), read once by {@link #build()}.
+         */
+        public Builder tls(Path trustStore, String password) {
+            this.trustStore = Objects.requireNonNull(trustStore, "trustStore");
+            this.trustStorePassword = Objects.requireNonNull(password, "password").toCharArray();
+            this.tls = true;
+            return this;
+        }
+
+        /**
+         * For mutual TLS: presents the certificate and private key in {@code keyStore} (PKCS12 or JKS; the key's
+         * password is the store's). Implies {@link #tls()}; not together with {@link #tls(SSLContext)}.
+         */
+        public Builder tlsClientCertificate(Path keyStore, String password) {
+            this.keyStore = Objects.requireNonNull(keyStore, "keyStore");
+            this.keyStorePassword = Objects.requireNonNull(password, "password").toCharArray();
+            this.tls = true;
+            return this;
+        }
+
+        /**
+         * On by default: a TLS link fails unless the broker's certificate names the host it connects to (DNS name
+         * or IP address in its subject alternative names). Turn it off only for tests or a network you control.
+         */
+        public Builder tlsHostnameVerification(boolean verify) {
+            this.tlsHostnameVerification = verify;
+            return this;
         }
 
         public Builder server(String hostPort) {
@@ -328,7 +399,21 @@ public final class Options {
                 throw new IllegalArgumentException("reconnectMaxWait (" + reconnectMaxWait
                         + ") must not be shorter than reconnectWait (" + reconnectWait + ")");
             }
-            return new Options(this);
+            return new Options(this, tlsContext());
+        }
+
+        private SSLContext tlsContext() {
+            if (!tls) {
+                return null;
+            }
+            if (tlsContext != null) {
+                if (trustStore != null || keyStore != null) {
+                    throw new IllegalArgumentException("tls(SSLContext) and a trust store or client certificate are "
+                            + "given: put the stores into the SSLContext, or give the stores only");
+                }
+                return tlsContext;
+            }
+            return TlsSocket.context(trustStore, trustStorePassword, keyStore, keyStorePassword);
         }
 
         private static Duration positive(Duration d, String what) {

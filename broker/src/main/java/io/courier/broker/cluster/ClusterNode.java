@@ -36,7 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.IntSupplier;
+import javax.net.ssl.SSLEngine;
 
 /**
  * This broker's part in a cluster: it finds the other brokers (one Receptionist key for the whole cluster, never one
@@ -140,7 +142,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             this.routeHost = hello.routeHost();
             this.routePort = hello.routePort();
             this.clientAddress = hello.clientAddress();
-            this.link = new RouteLink(index, nodeId, settings.cluster().routeMaxPending(), stats, capacity);
+            this.link = new RouteLink(index, nodeId, settings.cluster().routeMaxPending(), stats, capacity, routeTls);
         }
 
         void publish() {
@@ -159,6 +161,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private final View view;
     private final IntSupplier clientCount;
     private final Runnable serversChanged;
+    /** Client TLS engines for the route links when {@code courier.cluster.tls} is on; null: plain TCP. */
+    private final BiFunction<String, Integer, SSLEngine> routeTls;
     private final Map<String, Peer> peers = new HashMap<>();
     private final boolean[] slots = new boolean[RemoteSubscriber.MAX_NODES];
     /** Local interest changes from the router (any thread), in order, not yet numbered and sent. */
@@ -171,15 +175,18 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private record InterestChange(InterestCounts.Entry entry, boolean present) { }
 
     public static Behavior<Command> create(BrokerSettings settings, BrokerStats stats, Capacity capacity, Router router,
-                                           Self self, View view, IntSupplier clientCount, Runnable serversChanged) {
+                                           Self self, View view, IntSupplier clientCount, Runnable serversChanged,
+                                           BiFunction<String, Integer, SSLEngine> routeTls) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> new ClusterNode(context, timers, settings,
-                stats, capacity, router, self, view, clientCount, serversChanged)));
+                stats, capacity, router, self, view, clientCount, serversChanged, routeTls)));
     }
 
     private ClusterNode(ActorContext<Command> context, TimerScheduler<Command> timers, BrokerSettings settings,
                         BrokerStats stats, Capacity capacity, Router router, Self self, View view,
-                        IntSupplier clientCount, Runnable serversChanged) {
+                        IntSupplier clientCount, Runnable serversChanged,
+                        BiFunction<String, Integer, SSLEngine> routeTls) {
         super(context);
+        this.routeTls = routeTls;
         this.serversChanged = serversChanged;
         this.context = context;
         this.timers = timers;

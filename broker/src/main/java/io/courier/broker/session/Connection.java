@@ -17,7 +17,6 @@ import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 import io.courier.broker.routing.LastValues;
@@ -101,7 +100,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     private boolean draining;
     private Throwable failure;
 
-    public static Behavior<Command> create(Tcp.IncomingConnection incoming, long id, BrokerSettings settings,
+    public static Behavior<Command> create(Incoming incoming, long id, BrokerSettings settings,
                                            BrokerStats stats, Router router, Capacity capacity, UdpSide udp,
                                            List<String> servers, Materializer materializer,
                                            ActorRef<ConnectionsSupervisor.Command> supervisor) {
@@ -110,7 +109,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     }
 
     private Connection(ActorContext<Command> context, TimerScheduler<Command> timers,
-                       Tcp.IncomingConnection incoming, long id, BrokerSettings settings, BrokerStats stats,
+                       Incoming incoming, long id, BrokerSettings settings, BrokerStats stats,
                        Router router, Capacity capacity, UdpSide udp, List<String> servers,
                        Materializer materializer, ActorRef<ConnectionsSupervisor.Command> supervisor) {
         super(context);
@@ -151,7 +150,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
             }
         };
         Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, udp.bindings(),
-                udp.lastValues(), servers, outbox, owner, capacity);
+                udp.lastValues(), servers, outbox, owner, capacity, incoming.tlsPrincipal());
         Sink<ByteString, Consumer<Session.Event>> inbound =
                 Sink.fromGraph(new SessionSink<>(logic, stats, settings.publisherPause(),
                         failure -> self.tell(new StreamStopped(failure))));

@@ -57,8 +57,13 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     /** The servers clients may reconnect to changed (the cluster's membership): tell every client that can hear it. */
     public enum ServersChanged implements Command { INSTANCE }
 
-    /** A TCP connection was accepted; its flow must be materialised promptly. */
-    public record Accept(Tcp.IncomingConnection incoming) implements Command { }
+    /** A client connection was accepted; its flow must be materialised promptly. */
+    public record Accept(Incoming incoming) implements Command {
+        /** A plain TCP connection. */
+        public Accept(Tcp.IncomingConnection connection) {
+            this(Incoming.plain(connection));
+        }
+    }
 
     /** Connection {@code id} finished its handshake. */
     record Established(long id) implements Command { }

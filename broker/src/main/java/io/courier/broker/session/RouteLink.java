@@ -18,8 +18,11 @@ import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLEngine;
+import java.net.InetSocketAddress;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 
 /**
  * The sending end of a route to another broker of the cluster: that broker as a subscriber of the patterns it wants
@@ -38,9 +41,13 @@ public final class RouteLink implements RemoteSubscriber {
     private final long routeMaxPending;
     private final BrokerStats stats;
     private final Capacity capacity;
+    /** Makes the client TLS engine for a link to host and port when the cluster runs TLS; null: plain TCP. */
+    private final BiFunction<String, Integer, SSLEngine> tls;
     private volatile Outbox outbox;
 
-    public RouteLink(int index, String nodeId, long routeMaxPending, BrokerStats stats, Capacity capacity) {
+    public RouteLink(int index, String nodeId, long routeMaxPending, BrokerStats stats, Capacity capacity,
+                     BiFunction<String, Integer, SSLEngine> tls) {
+        this.tls = tls;
         this.index = index;
         this.nodeId = nodeId;
         this.routeMaxPending = routeMaxPending;
@@ -88,7 +95,11 @@ public final class RouteLink implements RemoteSubscriber {
                 reason -> log.warn("route to {}: {}", nodeId, reason));
         o.offerControl(ByteString.fromArrayUnsafe(FrameCodec.encode(hello)));
         Source<ByteString, ?> out = Source.fromGraph(new OutboxSource(o, MAX_WRITE_BATCH));
-        CompletionStage<Done> done = Tcp.get(system).outgoingConnection(host, port)
+        Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> transport = tls == null
+                ? Tcp.get(system).outgoingConnection(host, port)
+                : Tcp.get(system).outgoingConnectionWithTls(new InetSocketAddress(host, port),
+                        () -> tls.apply(host, port));
+        CompletionStage<Done> done = transport
                 .joinMat(Flow.fromSinkAndSourceCoupledMat(Sink.ignore(), out, Keep.left()), Keep.right())
                 .run(Materializer.matFromSystem(system));
         outbox = o;

@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The broker's public seam for micro-benchmarks (bench's JMH {@code RoutingBenchmark}): the real session classes,
@@ -106,7 +107,7 @@ public final class RoutingRig {
                                    Capacity capacity, Outbox outbox) {
         UdpSide off = UdpSide.off();
         return new Session(id, new InetSocketAddress(0), settings, stats, router, off.bindings(), off.lastValues(),
-                List.of(), outbox, NO_OWNER, capacity);
+                List.of(), outbox, NO_OWNER, capacity, Optional.empty());
     }
 
     private static ByteString frame(Frame frame) {

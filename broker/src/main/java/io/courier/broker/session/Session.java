@@ -38,6 +38,7 @@ import java.util.Iterator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -126,6 +127,11 @@ final class Session implements Subscriber, Intake<Session.Event> {
 
     private final long id;
     private final InetSocketAddress remote;
+    /**
+     * The verified client certificate's subject (RFC 2253 DN) when the link is TLS with a client certificate; for
+     * authentication to take as the user where {@code courier.auth} says so. Empty for plain TCP.
+     */
+    private final Optional<String> tlsPrincipal;
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
@@ -179,9 +185,10 @@ final class Session implements Subscriber, Intake<Session.Event> {
 
     Session(long id, InetSocketAddress remote, BrokerSettings settings, BrokerStats stats, Router router,
             UdpBindings udp, LastValues lastValues, List<String> servers, Outbox outbox, Owner owner,
-            Capacity capacity) {
+            Capacity capacity, Optional<String> tlsPrincipal) {
         this.id = id;
         this.remote = remote;
+        this.tlsPrincipal = tlsPrincipal;
         this.settings = settings;
         this.stats = stats;
         this.router = router;
@@ -193,6 +200,11 @@ final class Session implements Subscriber, Intake<Session.Event> {
         this.capacity = capacity;
         this.splitter = new FrameSplitter(settings.maxHandshakeFrame(), capacity.unfinished());
         this.link = stats.links().open(id, remote, outbox);
+    }
+
+    /** See {@link #tlsPrincipal}'s field. */
+    Optional<String> tlsPrincipal() {
+        return tlsPrincipal;
     }
 
     /** Wires the stage's callback, through which events reach this session on the stage's thread. */
@@ -394,7 +406,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
                     + FrameCodec.VERSION);
             return;
         }
-        Authenticator.Outcome outcome = capacity.auth().authenticate(c.user(), c.password(), remote.getAddress(),
+        Authenticator.Outcome outcome = capacity.auth().authenticate(c.user(), c.password(),
+                tlsPrincipal.map(Session::commonName).orElse(null), remote.getAddress(),
                 later -> events.accept(new Authenticated(later)));
         if (outcome == null) {
             state = State.AUTHENTICATING;
@@ -402,6 +415,20 @@ final class Session implements Subscriber, Intake<Session.Event> {
             return;
         }
         admit(c, outcome);
+    }
+
+    /** The CN of a certificate subject (an RFC 2253 DN), or null when it has none. */
+    static String commonName(String dn) {
+        try {
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(dn).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return rdn.getValue().toString();
+                }
+            }
+        } catch (javax.naming.InvalidNameException e) {
+            return null;
+        }
+        return null;
     }
 
     private void onAuthenticated(Authenticator.Outcome outcome) {
