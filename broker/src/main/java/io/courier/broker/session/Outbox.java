@@ -276,12 +276,6 @@ final class Outbox implements PublisherFlow.Drain {
         synchronized (lock) {
             discarded = adding.discard();
             discard = true;
-            // The backlog is gone now, so its share of the broker-wide budget goes back now, not when the socket
-            // closes (up to close-timeout later): cut links whose clients are yet to read their ERR must not leave
-            // the healthy ones without room. One grain stays for the batch the socket stage may still hold.
-            long keep = Math.min(reserved, GRAIN);
-            budget.release(reserved - keep);
-            reserved = keep;
         }
         stats.discardedOnCut(discarded);
         offerUrgent(err);

@@ -328,28 +328,6 @@ class OutboxTest {
     }
 
     @Test
-    void aCutGivesTheBacklogsShareOfTheBrokerWideBudgetBackAtOnceNotWhenTheSocketCloses() {
-        // Before: a cut link kept its reservation until its socket closed, up to close-timeout later. In the chaos
-        // test (issue 15) non-readers cut one after another held 90 MiB of the 128 MiB budget that way, and the
-        // healthy subscriber, with a 1.2 MB burst queued, was cut as a slow consumer.
-        Budget budget = new Budget("queued", 64L * 1024 * 1024);
-        Outbox outbox = outbox(new Outbox.Limits(32 << 20, SlowConsumerPolicy.DISCONNECT, false, 0), budget);
-        ByteString big = ByteString.fromArrayUnsafe(new byte[64 * 1024]);
-        for (int i = 0; i < 128; i++) {
-            assertThat(outbox.offerMessage(1, big, PublisherFlow.NONE)).isTrue();
-        }
-        assertThat(writeOne(outbox, Outbox.GRAIN)).as("a batch in the socket stage's hands").isPositive();
-        assertThat(budget.used()).isGreaterThanOrEqualTo(8L * 1024 * 1024);
-
-        outbox.cut(ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(ErrorCode.SLOW_CONSUMER, "slow"))));
-        assertThat(budget.used()).as("only a grain for what the socket stage may hold").isLessThanOrEqualTo(Outbox.GRAIN);
-
-        writeOne(outbox, 1 << 16);
-        outbox.abort(new IllegalStateException("closed"));
-        assertThat(budget.used()).as("and that goes back when the link closes").isZero();
-    }
-
-    @Test
     void anUrgentFrameIsWrittenBeforeEverythingQueued() {
         Outbox outbox = outbox(1 << 20, SlowConsumerPolicy.DISCONNECT);
         outbox.offerMessage(1, ByteString.fromString("a"), PublisherFlow.NONE);
