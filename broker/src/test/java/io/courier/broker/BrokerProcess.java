@@ -130,6 +130,15 @@ final class BrokerProcess implements AutoCloseable {
         return command("stats");
     }
 
+    /**
+     * Asks the process what it holds: heap-used (now, garbage included), heap-live (the heap pools' usage after their
+     * last collection), heap-max (bytes), connections (past the handshake), queued and unfinished (bytes in the
+     * broker-wide budgets), and the counters slow-consumers, frame-timeouts and protocol-errors.
+     */
+    Map<String, String> resources() throws IOException, InterruptedException {
+        return command("resources");
+    }
+
     /** The admin port's {@code path}, when the broker runs with {@code courier.admin.enabled}. */
     Admin.Reply admin(String path) throws IOException, InterruptedException {
         return Admin.get(Integer.parseInt(stats().get("admin-port")), path);
@@ -205,6 +214,24 @@ final class BrokerProcess implements AutoCloseable {
                         + " udp-in=" + s.udp().datagramsIn() + " udp-out=" + s.udp().datagramsOut()
                         + " udp-unbound=" + s.udp().unbound() + " udp-wrong-source=" + s.udp().wrongSource()
                         + " udp-unknown-token=" + s.udp().unknownToken() + " udp-binds=" + s.udp().binds());
+            } else if (line.equals("resources")) {
+                Runtime runtime = Runtime.getRuntime();
+                long live = 0;
+                for (java.lang.management.MemoryPoolMXBean pool
+                        : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+                    java.lang.management.MemoryUsage afterGc = pool.getCollectionUsage();
+                    if (pool.getType() == java.lang.management.MemoryType.HEAP && afterGc != null) {
+                        live += afterGc.getUsed();
+                    }
+                }
+                var capacity = broker.capacity();
+                System.out.println(REPLY_LINE + "heap-used=" + (runtime.totalMemory() - runtime.freeMemory())
+                        + " heap-live=" + live + " heap-max=" + runtime.maxMemory()
+                        + " connections=" + capacity.connections().used() + " queued=" + capacity.queued().used()
+                        + " unfinished=" + capacity.unfinished().used()
+                        + " slow-consumers=" + broker.stats().slowConsumers()
+                        + " frame-timeouts=" + broker.stats().frameTimeouts()
+                        + " protocol-errors=" + broker.stats().protocolErrors());
             } else if (line.startsWith("blackhole ")) {
                 Address peer = AddressFromURIString.parse(line.substring("blackhole ".length()).trim());
                 ExtendedActorSystem classic = (ExtendedActorSystem) Adapter.toClassic(broker.actorSystem());

@@ -33,7 +33,15 @@ final class RawClient implements AutoCloseable {
     private boolean closedByPeer;
 
     RawClient(InetSocketAddress address) throws IOException {
+        this(address, 0);
+    }
+
+    /** A socket whose kernel receive buffer is asked to be {@code receiveBuffer} bytes (0: the system's default). */
+    RawClient(InetSocketAddress address, int receiveBuffer) throws IOException {
         socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
         socket.connect(address, 5000);
         socket.setTcpNoDelay(true);
         in = socket.getInputStream();
@@ -127,6 +135,12 @@ final class RawClient implements AutoCloseable {
             next(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())));
         }
         return closedByPeer;
+    }
+
+    /** Closes abruptly: the broker gets a TCP reset (RST), not an orderly end of stream. */
+    void reset() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
     }
 
     @Override
