@@ -51,7 +51,9 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -124,7 +126,29 @@ public final class Broker implements AutoCloseable {
                 stats.accepted(), router.subscriptionCount(), stats.messagesIn(), stats.messagesOut(),
                 stats.slowConsumers(), stats.dropped(), settings.cluster().enabled(), stats.routedIn(),
                 stats.routedOut(), stats.routeDrops(), udpAddress == null ? null : hostPort(udpAddress),
-                udpAddress == null ? null : stats.udp().counts(), stats.bytesIn(), stats.bytesOut());
+                udpAddress == null ? null : stats.udp().counts(), stats.bytesIn(), stats.bytesOut(),
+                configSummary());
+    }
+
+    /** The settings an operator most often asks about, for {@code /api/server}: never a password or a hash. */
+    private Map<String, Object> configSummary() {
+        BrokerSettings s = settings;
+        AuthSettings auth = capacity.auth().settings();
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("tls", s.tls().enabled() ? hostPort(tlsAddress) + " (client certificates: "
+                + s.tls().clientAuth().name().toLowerCase(Locale.ROOT) + ")" : "off");
+        c.put("users", auth.users().size());
+        c.put("anonymous", auth.anonymous());
+        c.put("maxConnections", s.maxConnections());
+        c.put("maxConnectionsPerAddress", s.maxConnectionsPerAddress());
+        c.put("maxSubscriptionsPerConnection", s.maxSubscriptionsPerConnection());
+        c.put("maxPayload", s.maxPayload());
+        c.put("maxPublishRate", s.maxPublishRate());
+        c.put("maxPending", s.maxPendingBytes());
+        c.put("slowConsumerPolicy", s.slowConsumerPolicy().name().toLowerCase(Locale.ROOT));
+        c.put("heartbeatMillis", s.heartbeatInterval().toMillis());
+        c.put("cluster", s.cluster().enabled());
+        return c;
     }
 
     /** {@code /api/cluster}: the members as this broker sees them, or empty when it runs alone. */

@@ -282,7 +282,7 @@ public final class BrokerStats {
         return permissionDenials.sum();
     }
 
-    /** Times a publisher over courier.limits.max-publish-rate was read more slowly. */
+    /** Times a publisher over courier.limits.max-publish-rate was read more slowly (TCP) or lost a datagram (UDP). */
     public long rateLimited() {
         return rateLimited.sum();
     }

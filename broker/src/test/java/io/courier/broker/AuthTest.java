@@ -169,6 +169,7 @@ class AuthTest extends OneBrokerTest {
         // The link stays (disconnect-on-violation is off) and requests to allowed places work.
         assertThat(alice.status()).isEqualTo(io.courier.client.ConnectionStatus.CONNECTED);
         assertThat(broker.stats().permissionDenials()).isEqualTo(6);
+        assertThat(broker.stats().authFailures()).isZero();
 
         // A token user: publish to its own topics only, subscribe to nothing.
         Connection sensor = brokers.client(Options.builder().server(Brokers.address(broker)).token(TOKEN));
@@ -268,6 +269,14 @@ class AuthTest extends OneBrokerTest {
         assertThat(post.statusCode()).isEqualTo(200);
         assertThat(post.body()).contains("1 connections' permissions changed");
         await().atMost(Duration.ofSeconds(5)).until(() -> everything.error().isPresent());
+        String metrics = http.send(java.net.http.HttpRequest.newBuilder(reload.resolve("/metrics")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("courier_permission_denials_total 1.0").contains("courier_auth_failures_total 0.0")
+                .doesNotContain(BOB_PASSWORD);
+        String server = http.send(java.net.http.HttpRequest.newBuilder(reload.resolve("/api/server")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(server).contains("\"users\" : 3").contains("\"anonymous\" : false").doesNotContain("pbkdf2")
+                .doesNotContain("sha256");
         source[0] = "courier.auth.users.bob.password = \"" + BOB_PASSWORD + "\"";
         var bad = http.send(java.net.http.HttpRequest.newBuilder(reload)
                 .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),

@@ -76,8 +76,16 @@ public final class BrokerMetrics implements AutoCloseable {
                 BrokerStats::protocolErrors);
         counter(r, "courier.heartbeat.timeouts", "links closed because PINGs went unanswered (ERR STALE_CONNECTION)",
                 stats, s -> s.errorsSent(ErrorCode.STALE_CONNECTION));
-        counter(r, "courier.auth.failures", "CONNECTs whose credentials were refused (ERR AUTHENTICATION_FAILED)",
-                stats, s -> s.errorsSent(ErrorCode.AUTHENTICATION_FAILED));
+        counter(r, "courier.auth.failures", "logins refused, and connections whose credentials a reload withdrew "
+                + "(ERR AUTHENTICATION_FAILED)", stats, BrokerStats::authFailures);
+        counter(r, "courier.permission.denials", "PUBs, SUBs and reply topics a user's permissions refused, and "
+                + "subscriptions a reload withdrew (ERR PERMISSION_DENIED)", stats, BrokerStats::permissionDenials);
+        counter(r, "courier.rate.limited", "times a publisher over courier.limits.max-publish-rate was slowed (TCP) "
+                + "or had a datagram dropped (UDP)", stats, BrokerStats::rateLimited);
+        counter(r, "courier.connections.address.refused", "connections refused because their address had "
+                + "courier.limits.max-connections-per-address", stats, BrokerStats::addressRefusals);
+        counter(r, "courier.tls.handshake.failures", "TLS handshakes that failed or timed out", stats,
+                BrokerStats::tlsHandshakeFailures);
         for (ErrorCode code : ErrorCode.values()) {
             FunctionCounter.builder("courier.errors.sent", stats, s -> s.errorsSent(code))
                     .tag("code", code.name()).description("ERR frames sent to clients, by code").register(r);
