@@ -215,7 +215,7 @@ class ClusterFailoverTest {
         Connection sub = client(nodes.get(0), "sub");
         sub.subscribe("rejoin.>", m -> received.incrementAndGet());
         String killed = clientAddress(nodes.get(2));
-        // The client may connect before its broker has seen every member Up: the servers it is told come with INFO.
+        // The broker's list of servers may not hold every member yet when the client connects: the rest come with INFO.
         await().atMost(WAIT).until(() -> sub.serverInfo().servers().contains(killed));
         nodes.get(2).close();
         awaitPeers(nodes.subList(0, 2), 1);
