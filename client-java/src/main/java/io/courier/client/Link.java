@@ -119,17 +119,7 @@ final class Link {
             }
         }
         decoder = new InboundDecoder(READ_BUFFER_BYTES, MAX_INBOUND_FRAME);
-        InboundDecoder.Sink keep = new InboundDecoder.Sink() {
-            @Override
-            public void message(int sid, Message m) { // none can come before a SUB; kept as a frame all the same
-                early.add(new io.courier.protocol.Message(sid, m.topic(), m.replyTo(), m.headers(), m.payload()));
-            }
-
-            @Override
-            public void frame(Frame frame) {
-                early.add(frame);
-            }
-        };
+        InboundDecoder.Sink keep = earlyFrames();
         Connected connected = null;
         while (connected == null) {
             int n = ch.read(decoder.buffer());
@@ -142,21 +132,7 @@ final class Link {
                 }
                 continue;
             }
-            FrameCodec.Decoded.Failure failure = decoder.decode(keep);
-            if (failure != null) {
-                throw new IOException("malformed data from server: " + failure.reason());
-            }
-            for (int i = 0; i < early.size() && connected == null; i++) {
-                Frame f = early.get(i);
-                if (f instanceof Err err) {
-                    throw new ConnectRejectedException("server answered CONNECT with " + err.code() + ": "
-                            + err.reason(), err.code(), err.reason());
-                }
-                if (f instanceof Connected c) {
-                    early.remove(i);
-                    connected = c;
-                }
-            }
+            connected = connectedFrom(decoder.decode(keep));
         }
         if (connected.version() < FrameCodec.MIN_VERSION || connected.version() > FrameCodec.VERSION) {
             throw new IOException("server speaks protocol version " + connected.version() + ", this client speaks "
@@ -182,6 +158,7 @@ final class Link {
         }
         String noAnswer = "no CONNECTED within " + timeout.toMillis() + " ms";
         decoder = new InboundDecoder(READ_BUFFER_BYTES, MAX_INBOUND_FRAME);
+        InboundDecoder.Sink keep = earlyFrames();
         try {
             socket.write(ByteBuffer.wrap(FrameCodec.encode(connect)));
             Connected connected = null;
@@ -190,7 +167,7 @@ final class Link {
                 if (socket.read(decoder.buffer()) < 0) {
                     throw new EOFException("server closed the connection before answering CONNECT");
                 }
-                connected = connectedFrom(decoder.decode(earlyFrames()));
+                connected = connectedFrom(decoder.decode(keep));
             }
             socket.readDeadline(0);
             return checkVersion(connected);
@@ -215,6 +192,7 @@ final class Link {
     }
 
     /** CONNECTED when {@link #early} holds it (taken out), null while it has not come; throws for ERR. */
+    /** The CONNECTED among the frames kept so far (null: not yet), or why the handshake failed. */
     private Connected connectedFrom(FrameCodec.Decoded.Failure failure) throws IOException {
         if (failure != null) {
             throw new IOException("malformed data from server: " + failure.reason());
