@@ -6,6 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,6 +38,24 @@ final class AdminPort {
         JsonNode json() throws IOException {
             return new ObjectMapper().readTree(body);
         }
+    }
+
+    /** How a command prints an answer as a table. */
+    interface Table {
+        void print(PrintWriter out, Answer answer) throws IOException;
+    }
+
+    /** GETs {@code path} and prints it: the broker's JSON as it is with {@code --json}, else as {@code table}. */
+    int show(CommandLine commandLine, String path, Table table) throws IOException, InterruptedException {
+        Answer a = get(commandLine, path);
+        PrintWriter out = commandLine.getOut();
+        if (json) {
+            out.println(a.body());
+        } else {
+            table.print(out, a);
+        }
+        out.flush();
+        return 0;
     }
 
     /** GETs {@code path} from the first admin address that answers it with 200. */

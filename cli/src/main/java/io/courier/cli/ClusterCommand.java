@@ -49,15 +49,7 @@ final class ClusterCommand implements Callable<Integer> {
         }
 
         static int show(CommandLine commandLine, AdminPort admin) throws Exception {
-            AdminPort.Answer a = admin.get(commandLine, "/api/cluster");
-            PrintWriter out = commandLine.getOut();
-            if (admin.json) {
-                out.println(a.body());
-            } else {
-                print(out, a.address(), a.json());
-            }
-            out.flush();
-            return 0;
+            return admin.show(commandLine, "/api/cluster", (out, a) -> print(out, a.address(), a.json()));
         }
 
         static void print(PrintWriter out, String from, JsonNode cluster) {

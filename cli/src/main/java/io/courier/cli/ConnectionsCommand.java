@@ -39,15 +39,8 @@ final class ConnectionsCommand implements Callable<Integer> {
         if (limit < 1 || limit > 10_000) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--limit must be from 1 to 10000");
         }
-        AdminPort.Answer a = admin.get(spec.commandLine(), "/api/connections?offset=" + offset + "&limit=" + limit);
-        PrintWriter out = spec.commandLine().getOut();
-        if (admin.json) {
-            out.println(a.body());
-        } else {
-            print(out, a.json());
-        }
-        out.flush();
-        return 0;
+        return admin.show(spec.commandLine(), "/api/connections?offset=" + offset + "&limit=" + limit,
+                (out, a) -> print(out, a.json()));
     }
 
     static void print(PrintWriter out, JsonNode page) {

@@ -24,15 +24,7 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        AdminPort.Answer a = admin.get(spec.commandLine(), "/api/server");
-        PrintWriter out = spec.commandLine().getOut();
-        if (admin.json) {
-            out.println(a.body());
-        } else {
-            print(out, a.address(), a.json());
-        }
-        out.flush();
-        return 0;
+        return admin.show(spec.commandLine(), "/api/server", (out, a) -> print(out, a.address(), a.json()));
     }
 
     static void print(PrintWriter out, String from, JsonNode s) {
