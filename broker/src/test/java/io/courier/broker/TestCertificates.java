@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * Key and trust stores for TLS tests, made by the JDK's keytool in a test's own directory (nothing private is
  * committed): a test CA and, signed by it, a broker certificate for localhost / 127.0.0.1, a broker certificate
  * for another host name, and a client certificate; plus a client certificate from a CA nobody trusts. Every store
- * is PKCS12 with the password {@link #PASSWORD}.
+ * is PKCS12 with the password {@link #PASSWORD}. The CLI's TLS tests use it too, through the broker's test jar.
  */
 public record TestCertificates(Path caTrustStore, Path server, Path otherHostServer, Path client, Path rogueClient) {
 

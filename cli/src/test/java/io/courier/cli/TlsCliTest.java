@@ -1,5 +1,6 @@
 package io.courier.cli;
 
+import io.courier.broker.TestCertificates;
 import io.courier.client.Message;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
