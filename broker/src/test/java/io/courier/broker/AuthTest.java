@@ -357,6 +357,32 @@ class AuthTest extends OneBrokerTest {
         }
     }
 
+    /** What a client may pile up behind CONNECT while its password is checked is bounded; others carry on. */
+    @Test
+    void aClientFloodingBeforeConnectedIsClosedAndChargedNoMore() throws Exception {
+        start(users(ALICE_RULES));
+        Connection bob = brokers.client(as("bob", BOB_PASSWORD));
+        try (RawClient raw = new RawClient(broker.address())) {
+            byte[] connect = FrameCodec.encode(new Connect(FrameCodec.VERSION, "flood", "test", "alice",
+                    ALICE_PASSWORD, 0, false));
+            byte[] ping = FrameCodec.encode(io.courier.protocol.Ping.INSTANCE);
+            // More than max-handshake-frame (8 KiB) of frames, in the same write as CONNECT.
+            int pings = 2 * 8192 / ping.length;
+            byte[] all = new byte[connect.length + pings * ping.length];
+            System.arraycopy(connect, 0, all, 0, connect.length);
+            for (int i = 0; i < pings; i++) {
+                System.arraycopy(ping, 0, all, connect.length + i * ping.length, ping.length);
+            }
+            raw.sendRaw(all);
+            Err err = raw.firstOf(Err.class, Duration.ofSeconds(5));
+            assertThat(err).isNotNull();
+            assertThat(err.code()).isEqualTo(ErrorCode.PROTOCOL_VIOLATION);
+            assertThat(err.reason()).contains("wait for CONNECTED");
+        }
+        bob.flush(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().connections() == 1);
+    }
+
     @Test
     void badUserConfigurationStopsStartUpWithTheKeyAndNoSecret() {
         assertThatThrownBy(() -> start("courier.auth.users { dave { password = \"hunter2\" } }"))

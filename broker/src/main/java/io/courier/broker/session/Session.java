@@ -30,10 +30,14 @@ import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.HashMap;
 import java.util.List;
@@ -148,7 +152,8 @@ final class Session implements Subscriber, Intake<Session.Event> {
     private Grant grant;
     /** While AUTHENTICATING: the CONNECT, and the frames a client sent after it without waiting for CONNECTED. */
     private Connect pendingConnect;
-    private List<byte[]> heldFrames;
+    /** Held frames as on the wire (length prefix, then type and body), so that what they cost is what is counted. */
+    private byte[] heldFrames;
     private int heldBytes;
     private boolean holdsAddressSlot;
     private boolean reportedViolation;
@@ -420,12 +425,12 @@ final class Session implements Subscriber, Intake<Session.Event> {
     /** The CN of a certificate subject (an RFC 2253 DN), or null when it has none. */
     static String commonName(String dn) {
         try {
-            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(dn).getRdns()) {
+            for (Rdn rdn : new LdapName(dn).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {
                     return rdn.getValue().toString();
                 }
             }
-        } catch (javax.naming.InvalidNameException e) {
+        } catch (InvalidNameException e) {
             return null;
         }
         return null;
@@ -442,33 +447,38 @@ final class Session implements Subscriber, Intake<Session.Event> {
         Connect c = pendingConnect;
         pendingConnect = null;
         admit(c, outcome);
-        List<byte[]> held = heldFrames;
+        byte[] held = heldFrames;
+        int end = heldBytes;
         heldFrames = null;
         heldBytes = 0;
-        if (held != null) {
-            for (byte[] frame : held) {
-                if (state == State.CLOSING || !onFrame(frame, 0, frame.length)) {
-                    break;
-                }
+        for (int at = 0; at < end && state != State.CLOSING; ) {
+            int length = ByteBuffer.wrap(held, at, 4).getInt();
+            if (!onFrame(held, at + 4, length)) {
+                break;
             }
+            at += 4 + length;
         }
     }
 
     /**
-     * A frame sent after CONNECT without waiting for CONNECTED, while the credentials are checked: kept (a copy, a
-     * few KiB at most) and handled once the client is let in, as if it had arrived then.
+     * A frame sent after CONNECT without waiting for CONNECTED, while the credentials are checked: kept (a copy in
+     * one buffer, at most max-handshake-frame bytes as they came on the wire) and handled once the client is let
+     * in, as if it had arrived then.
      */
     private void hold(byte[] data, int offset, int length) {
-        heldBytes += length;
-        if (heldBytes > settings.maxHandshakeFrame()) {
-            protocolError(ErrorCode.PROTOCOL_VIOLATION, "more than " + settings.maxHandshakeFrame()
+        int limit = settings.maxHandshakeFrame();
+        if (heldBytes + 4 + length > limit) {
+            protocolError(ErrorCode.PROTOCOL_VIOLATION, "more than " + limit
                     + " bytes sent before CONNECTED: wait for CONNECTED before sending more");
             return;
         }
-        if (heldFrames == null) {
-            heldFrames = new ArrayList<>();
+        if (heldFrames == null || heldFrames.length < heldBytes + 4 + length) {
+            heldFrames = Arrays.copyOf(heldFrames == null ? new byte[0] : heldFrames,
+                    Math.min(limit, Math.max(256, 2 * (heldBytes + 4 + length))));
         }
-        heldFrames.add(java.util.Arrays.copyOfRange(data, offset, offset + length));
+        ByteBuffer.wrap(heldFrames, heldBytes, 4).putInt(length);
+        System.arraycopy(data, offset, heldFrames, heldBytes + 4, length);
+        heldBytes += 4 + length;
     }
 
     /** Lets the client in (or not) as the {@link Authenticator} decided, within the connection limits. */
