@@ -38,6 +38,8 @@ public final class Authenticator implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
     static final int MAX_QUEUED = 10_000;
+    /** Addresses whose failed logins are remembered; past it, those whose window has passed are forgotten. */
+    private static final int MAX_ADDRESSES = 10_000;
 
     /** What became of a login. */
     public sealed interface Outcome permits Accepted, Refused { }
@@ -232,7 +234,7 @@ public final class Authenticator implements AutoCloseable {
                            Consumer<Outcome> later) {
         refused.increment();
         failures.computeIfAbsent(address, a -> new Failures()).add(s, start);
-        if (failures.size() > MAX_QUEUED) {
+        if (failures.size() > MAX_ADDRESSES) {
             failures.entrySet().removeIf(e -> e.getValue().expired(s, start));
         }
         log.info("login refused for user '{}' from {}: {}", user, address.getHostAddress(), reason);

@@ -66,8 +66,7 @@ public final class Grant {
 
     void revoke() {
         revoked = true;
-        permissions = new Permissions(new Permissions.Rules(java.util.List.of(), java.util.List.of()),
-                new Permissions.Rules(java.util.List.of(), java.util.List.of()));
+        permissions = Permissions.NONE;
         generation++;
         listener.changed(this);
     }

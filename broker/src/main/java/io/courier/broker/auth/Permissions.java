@@ -20,6 +20,9 @@ public record Permissions(Rules publish, Rules subscribe) {
     /** Everything allowed (but publishing to {@code $SYS.}). */
     public static final Permissions ALL = new Permissions(Rules.ALL, Rules.ALL);
 
+    /** Nothing allowed: what a revoked grant holds until its connection has closed. */
+    public static final Permissions NONE = new Permissions(Rules.NONE, Rules.NONE);
+
     /** Topics reserved for the broker's own events. */
     public static final String SYSTEM_PREFIX = "$SYS.";
 
@@ -28,6 +31,8 @@ public record Permissions(Rules publish, Rules subscribe) {
 
         /** Everything: {@code >} does not reach the broker's {@code $SYS.} topics, so they are named too. */
         public static final Rules ALL = new Rules(List.of(">", "$SYS.>"), List.of());
+
+        public static final Rules NONE = new Rules(List.of(), List.of());
 
         public Rules {
             allow = List.copyOf(allow);

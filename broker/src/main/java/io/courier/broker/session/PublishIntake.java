@@ -74,7 +74,6 @@ final class PublishIntake {
             generation = grant.generation();
             topics.clear();
         }
-        Permissions permissions = grant.permissions();
         String topic = topics.find(data, p.topicOffset(), p.topicLength());
         if (topic == null) {
             topic = p.topic();
@@ -83,7 +82,7 @@ final class PublishIntake {
                 reason = invalid;
                 return Verdict.INVALID_TOPIC;
             }
-            if (!permissions.mayPublish(topic)) {
+            if (!grant.permissions().mayPublish(topic)) {
                 stats.permissionDenied();
                 reason = "PUB " + topic + ": " + grant + " may not publish to this topic";
                 return Verdict.PERMISSION_DENIED;
@@ -98,6 +97,8 @@ final class PublishIntake {
                     return Verdict.INVALID_TOPIC;
                 }
             }
+            // Checked first, so that a request of an unrestricted user needs no decoding of its reply topic.
+            Permissions permissions = grant.permissions();
             if (!permissions.subscribe().unrestricted() && !permissions.maySubscribe(p.replyTo())) {
                 stats.permissionDenied();
                 reason = "PUB " + topic + ": " + grant + " may not ask for replies on " + p.replyTo()
