@@ -38,7 +38,10 @@ public final class Authenticator implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
     static final int MAX_QUEUED = 10_000;
-    /** Addresses whose failed logins are remembered; past it, those whose window has passed are forgotten. */
+    /**
+     * Addresses whose failed logins are remembered; past it, those whose window has passed are forgotten, and all
+     * of them if that is not enough.
+     */
     private static final int MAX_ADDRESSES = 10_000;
 
     /** What became of a login. */
@@ -236,6 +239,11 @@ public final class Authenticator implements AutoCloseable {
         failures.computeIfAbsent(address, a -> new Failures()).add(s, start);
         if (failures.size() > MAX_ADDRESSES) {
             failures.entrySet().removeIf(e -> e.getValue().expired(s, start));
+            if (failures.size() > MAX_ADDRESSES) {
+                // Failing from more addresses than that at once (a spread of IPv6 addresses, say): the per-address
+                // limit cannot hold them back anyway, and the memory stays bounded.
+                failures.clear();
+            }
         }
         log.info("login refused for user '{}' from {}: {}", user, address.getHostAddress(), reason);
         Refused r = new Refused(reason);
