@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Publishes MESSAGE (N times), a file or the whole standard input as one message, or one message per line. */
@@ -106,10 +108,16 @@ final class PubCommand implements Callable<Integer> {
         byte[] whole = file != null ? readFile(file) : stdin ? readStdin() : null;
         long published = 0;
         // Refusals come back as ERR frames ahead of the flush's PONG: a publish the broker refused is an error here.
+        // The listener hears them on the client's dispatch thread, in order with the CLOSED event that closing the
+        // connection makes: once that has been heard, every refusal has been too.
         List<String> refusals = new CopyOnWriteArrayList<>();
+        CountDownLatch closed = new CountDownLatch(1);
         ConnectionListener listener = new ConnectionListener() {
             @Override
             public void onEvent(ConnectionEvent event) {
+                if (event.type() == ConnectionEvent.Type.CLOSED) {
+                    closed.countDown();
+                }
             }
 
             @Override
@@ -139,16 +147,17 @@ final class PubCommand implements Callable<Integer> {
                 }
             }
             connection.flush(CONFIRM_TIMEOUT);
-            if (!refusals.isEmpty()) {
-                throw new CliFailure("the broker refused " + refusals.size() + " of " + published
-                        + (published == 1 ? " message: " : " messages: ") + refusals.get(0));
-            }
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage());
         } catch (TimeoutException e) {
             throw new CliFailure("the broker did not confirm the messages within " + Durations.format(CONFIRM_TIMEOUT));
         } catch (IOException e) {
             throw new CliFailure("cannot read standard input: " + e.getMessage());
+        }
+        closed.await(CONFIRM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (!refusals.isEmpty()) {
+            throw new CliFailure("the broker refused " + refusals.size() + " of " + published
+                    + (published == 1 ? " message: " : " messages: ") + refusals.get(0));
         }
         System.err.println("published " + published + (published == 1 ? " message" : " messages") + " to " + topic
                 + (udp ? " over UDP" : ""));
