@@ -60,16 +60,17 @@ if [ "${COURIER_BENCH_SKIP_BUILD:-}" != 1 ]; then
 fi
 jar="$root/cli/target/courier.jar"
 bench_jar="$root/bench/target/courier-bench.jar"
-# 5,000 clients in one JVM: Courier's client holds five descriptors per connection (the socket and two selectors),
-# so 20,000 (this VM's default) is not enough. Raising the hard limit needs root; otherwise take the hard limit.
+# 5,000 clients in one JVM: Courier's client holds three descriptors per connection (the socket and the reader's
+# selector; a writer's selector only once its socket was full), jnats one. Raising the hard limit needs root;
+# otherwise take the hard limit.
 ulimit -Hn 65536 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [[ " $scenarios " == *" recovery "* ]] && [ "$(ulimit -n)" != unlimited ] \
-    && [ $((5 * clients + 2000)) -gt "$(ulimit -n)" ]; then
-    echo "cluster.sh: warning: $clients Courier clients need about $((5 * clients + 2000)) descriptors in one JVM, the" \
+    && [ $((3 * clients + 2000)) -gt "$(ulimit -n)" ]; then
+    echo "cluster.sh: warning: $clients Courier clients need about $((3 * clients + 2000)) descriptors in one JVM, the" \
         "limit is $(ulimit -n) (and cannot be raised here); Courier clients past it fail to connect. --clients" \
-        "$(( ($(ulimit -n) - 2000) / 5 )) fits." >&2
+        "$(( ($(ulimit -n) - 2000) / 3 )) fits." >&2
 fi
 
 stamp=$(date -u +%Y%m%d-%H%M%S)

@@ -350,7 +350,7 @@ public final class Broker implements AutoCloseable {
         try {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
             Tcp.ServerBinding plain = settings.tls().plainListener()
-                    ? TcpListener.bind(system, settings.host(), settings.port(), supervisor)
+                    ? TcpListener.bind(system, settings.host(), settings.port(), settings.listenBacklog(), supervisor)
                             .toCompletableFuture().get(10, TimeUnit.SECONDS)
                     : null;
             Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
@@ -401,8 +401,8 @@ public final class Broker implements AutoCloseable {
                                              BrokerStats stats, ActorRef<ConnectionsSupervisor.Command> supervisor)
             throws InterruptedException, TimeoutException {
         try {
-            return TlsListener.bind(system, settings.host(), settings.tls().port(), tls, stats,
-                    settings.maxHandshaking(), supervisor).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return TlsListener.bind(system, settings.host(), settings.tls().port(), settings.listenBacklog(), tls,
+                    stats, settings.maxHandshaking(), supervisor).toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot bind the TLS port " + settings.host() + ":"
                     + settings.tls().port() + " (courier.tls.port): " + rootMessage(e.getCause()), e.getCause());

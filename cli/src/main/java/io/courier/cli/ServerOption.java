@@ -18,7 +18,10 @@ import java.util.List;
 /** The {@code --server} option shared by the client commands, and the connection it leads to. */
 final class ServerOption {
 
-    /** How long a broker has to answer CONNECT (the client's default, named here for the messages). */
+    /**
+     * How long a broker has to open the socket, and then to answer CONNECT: a person waits for the command, so both
+     * are the client's connect timeout rather than its longer handshake timeout (named here for the messages).
+     */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     @Option(names = {"-s", "--server"}, paramLabel = "HOST:PORT", split = ",",
@@ -75,6 +78,7 @@ final class ServerOption {
         Options options;
         try {
             Options.Builder builder = Options.builder().servers(servers).name(name).connectTimeout(CONNECT_TIMEOUT)
+                    .handshakeTimeout(CONNECT_TIMEOUT)
                     .connectionListener(listener).udp(udp);
             if (!token.isEmpty()) {
                 builder.token(token);

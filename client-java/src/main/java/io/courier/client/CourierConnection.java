@@ -79,7 +79,8 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
             Link link = new Link(server, options.tlsContext().orElse(null), options.tlsHostnameVerification());
             CourierConnection connection = null;
             try {
-                Connected connected = link.handshake(connectFrame(options), options.connectTimeout());
+                Connected connected = link.handshake(connectFrame(options), options.connectTimeout(),
+                        options.handshakeTimeout());
                 if (options.udp() && connected.version() < FrameCodec.UDP_VERSION) {
                     throw new IOException("the broker speaks protocol version " + connected.version()
                             + "; UDP needs version " + FrameCodec.UDP_VERSION);
@@ -87,7 +88,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
                 connection = new CourierConnection(options);
                 connection.start(link, connected);
                 if (options.udp()) {
-                    connection.awaitUdp(options.connectTimeout());
+                    connection.awaitUdp(options.handshakeTimeout());
                 }
                 return connection;
             } catch (ConnectRejectedException e) {
@@ -484,7 +485,8 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
                 return abandon(reason);
             }
             try {
-                Connected connected = link.handshake(connectFrame(options), options.connectTimeout());
+                Connected connected = link.handshake(connectFrame(options), options.connectTimeout(),
+                        options.handshakeTimeout());
                 if (attach(link, connected, true)) {
                     return link;
                 }

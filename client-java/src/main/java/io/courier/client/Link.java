@@ -33,7 +33,9 @@ import javax.net.ssl.SSLContext;
  *
  * <p>The socket is non-blocking, so a publishing thread can hand the socket what it takes and leave the rest to the
  * writer thread without ever blocking in a syscall (and, unlike a blocking channel, a non-blocking one is not
- * closed when a writing thread is interrupted). The reader and the writer each wait on their own selector.
+ * closed when a writing thread is interrupted). The reader and the writer each wait on their own selector; the
+ * writer's is opened only once the socket is first full, since a selector holds two file descriptors and most links
+ * never need it (a client process with thousands of connections otherwise runs out of descriptors).
  *
  * <p>A TLS link ({@link Options#tlsContext()}) uses a blocking {@link TlsSocket} instead: the reader and the writer
  * block in it, and publishing threads leave every write to the writer thread.
@@ -86,16 +88,22 @@ final class Link {
     }
 
     /**
-     * Opens the socket, sends CONNECT and waits for CONNECTED, all within {@code timeout}. Frames that arrive right
-     * after CONNECTED are kept for {@link #readLoop}.
+     * Opens the socket within {@code connectTimeout}, then sends CONNECT and waits for CONNECTED (after TLS's
+     * handshake on a TLS link) within {@code handshakeTimeout}. Frames that arrive right after CONNECTED are kept for
+     * {@link #readLoop}.
+     *
+     * <p>Two limits because the two waits mean different things: a socket that does not open points at a broker
+     * that is gone (so the next server is worth a try soon), while a broker that accepted the socket is alive and
+     * answers as soon as it gets to it. Hanging up on a busy broker would only make it do the same work again for the
+     * next attempt, which is how a reconnect storm feeds itself.
      *
      * @throws ConnectRejectedException when the broker answers with ERR
      */
-    Connected handshake(Connect connect, Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    Connected handshake(Connect connect, Duration connectTimeout, Duration handshakeTimeout) throws IOException {
+        long deadline = System.nanoTime() + connectTimeout.toNanos();
         address = server.resolve();
         if (tlsContext != null) {
-            return tlsHandshake(connect, timeout, deadline);
+            return tlsHandshake(connect, handshakeTimeout, deadline);
         }
         open();
         SocketChannel ch = channel;
@@ -110,11 +118,11 @@ final class Link {
             }
         }
         readKey.interestOps(SelectionKey.OP_READ);
-        ch.register(writeSelector, SelectionKey.OP_WRITE);
-        String noAnswer = "no CONNECTED within " + timeout.toMillis() + " ms";
+        deadline = System.nanoTime() + handshakeTimeout.toNanos();
+        String noAnswer = "no CONNECTED within " + handshakeTimeout.toMillis() + " ms";
         ByteBuffer hello = ByteBuffer.wrap(FrameCodec.encode(connect));
         while (hello.hasRemaining()) {
-            if (ch.write(hello) == 0 && !awaitUntil(writeSelector, deadline)) {
+            if (ch.write(hello) == 0 && !awaitUntil(writeSelector(), deadline)) {
                 throw new SocketTimeoutException(noAnswer);
             }
         }
@@ -141,14 +149,21 @@ final class Link {
         return connected;
     }
 
-    /** {@link #handshake} over TLS: the TLS handshake, then CONNECT and CONNECTED, all before {@code deadline}. */
-    private Connected tlsHandshake(Connect connect, Duration timeout, long deadline) throws IOException {
+    /**
+     * {@link #handshake} over TLS: the socket open before {@code connectDeadline}, then the TLS handshake, CONNECT and
+     * CONNECTED, all within {@code timeout}.
+     */
+    private Connected tlsHandshake(Connect connect, Duration timeout, long connectDeadline) throws IOException {
         TlsSocket socket;
         try {
-            socket = TlsSocket.open(server, address, tlsContext, verifyHostname, deadline);
+            socket = TlsSocket.open(server, address, tlsContext, verifyHostname, connectDeadline, timeout.toNanos());
         } catch (SocketTimeoutException e) {
+            if ("connect timed out".equals(e.getMessage())) {
+                throw e;
+            }
             throw new SocketTimeoutException("no TLS handshake within " + timeout.toMillis() + " ms");
         }
+        long deadline = socket.handshakeDeadline();
         synchronized (this) {
             if (closed) {
                 socket.close();
@@ -191,7 +206,6 @@ final class Link {
         };
     }
 
-    /** CONNECTED when {@link #early} holds it (taken out), null while it has not come; throws for ERR. */
     /** The CONNECTED among the frames kept so far (null: not yet), or why the handshake failed. */
     private Connected connectedFrom(FrameCodec.Decoded.Failure failure) throws IOException {
         if (failure != null) {
@@ -224,8 +238,25 @@ final class Link {
             throw new ClosedChannelException();
         }
         readSelector = Selector.open();
-        writeSelector = Selector.open();
         channel = SocketChannel.open();
+    }
+
+    /** The writer's selector, opened (and the channel registered with it) the first time a write waits. */
+    private synchronized Selector writeSelector() throws IOException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+        if (writeSelector == null) {
+            Selector selector = Selector.open();
+            try {
+                channel.register(selector, SelectionKey.OP_WRITE);
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(selector);
+                throw e;
+            }
+            writeSelector = selector;
+        }
+        return writeSelector;
     }
 
     /**
@@ -305,7 +336,7 @@ final class Link {
             while (buffer.position() < end) {
                 buffer.limit(Math.min(end, buffer.position() + WRITE_CHUNK_BYTES));
                 if (ch.write(buffer) == 0) {
-                    await(writeSelector);
+                    await(writeSelector());
                     if (abortReason != null) {
                         throw new IOException(abortReason);
                     }

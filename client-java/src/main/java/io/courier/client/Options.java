@@ -20,6 +20,7 @@ public final class Options {
     private final Duration heartbeatInterval;
     private final int maxMissedPongs;
     private final Duration connectTimeout;
+    private final Duration handshakeTimeout;
     private final Duration drainTimeout;
     private final int maxReconnectAttempts;
     private final Duration reconnectWait;
@@ -48,6 +49,7 @@ public final class Options {
         this.heartbeatInterval = b.heartbeatInterval;
         this.maxMissedPongs = b.maxMissedPongs;
         this.connectTimeout = b.connectTimeout;
+        this.handshakeTimeout = b.handshakeTimeout;
         this.drainTimeout = b.drainTimeout;
         this.maxReconnectAttempts = b.maxReconnectAttempts;
         this.reconnectWait = b.reconnectWait;
@@ -99,9 +101,22 @@ public final class Options {
         return maxMissedPongs;
     }
 
-    /** Limit for opening the socket and getting CONNECTED back, per server and attempt. */
+    /**
+     * Limit for opening the socket to a server, per server and attempt (default 2 s): a server whose socket does not
+     * open is likely gone, and the next one in the list is tried.
+     */
     public Duration connectTimeout() {
         return connectTimeout;
+    }
+
+    /**
+     * Limit for the handshake once the socket is open (TLS, then CONNECT until CONNECTED), per attempt (default
+     * 10 s). Longer than {@link #connectTimeout()} on purpose: a broker that accepted the socket is alive, and one
+     * busy with a reconnect storm answers late rather than never; hanging up on it would make it do the same work
+     * again for the next attempt.
+     */
+    public Duration handshakeTimeout() {
+        return handshakeTimeout;
     }
 
     /**
@@ -186,6 +201,7 @@ public final class Options {
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private int maxMissedPongs = 2;
         private Duration connectTimeout = Duration.ofSeconds(2);
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration drainTimeout = Duration.ofSeconds(30);
         private int maxReconnectAttempts = 60;
         private Duration reconnectWait = Duration.ofMillis(50);
@@ -311,8 +327,15 @@ public final class Options {
             return this;
         }
 
+        /** See {@link Options#connectTimeout()}; default 2 s. */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** See {@link Options#handshakeTimeout()}; default 10 s. */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = positive(timeout, "handshakeTimeout");
             return this;
         }
 

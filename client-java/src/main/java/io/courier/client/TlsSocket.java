@@ -30,8 +30,10 @@ final class TlsSocket {
     private final SSLSocket ssl;
     private final InputStream in;
     private final OutputStream out;
+    private final long handshakeDeadline;
 
-    private TlsSocket(Socket tcp, SSLSocket ssl) throws IOException {
+    private TlsSocket(Socket tcp, SSLSocket ssl, long handshakeDeadline) throws IOException {
+        this.handshakeDeadline = handshakeDeadline;
         this.tcp = tcp;
         this.ssl = ssl;
         this.in = ssl.getInputStream();
@@ -39,15 +41,22 @@ final class TlsSocket {
     }
 
     /**
-     * Opens the socket to {@code address} and does the TLS handshake with {@code server}'s host name (for SNI and,
-     * when {@code verifyHostname}, for checking the broker's certificate), all before {@code deadline}.
+     * Opens the socket to {@code address} before {@code connectDeadline}, then does the TLS handshake with
+     * {@code server}'s host name (for SNI and, when {@code verifyHostname}, for checking the broker's certificate)
+     * within {@code handshakeNanos} of the socket being open; {@link #handshakeDeadline()} is that moment, for the
+     * CONNECT exchange that follows.
      */
     static TlsSocket open(ServerAddress server, InetSocketAddress address, SSLContext context,
-                          boolean verifyHostname, long deadline) throws IOException {
+                          boolean verifyHostname, long connectDeadline, long handshakeNanos) throws IOException {
         Socket tcp = new Socket();
         try {
             tcp.setTcpNoDelay(true);
-            tcp.connect(address, remainingMillis(deadline));
+            try {
+                tcp.connect(address, remainingMillis(connectDeadline));
+            } catch (SocketTimeoutException e) {
+                throw new SocketTimeoutException("connect timed out"); // the JDK's wording differs; Link tells by it
+            }
+            long deadline = System.nanoTime() + handshakeNanos;
             SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(tcp, server.host(), server.port(),
                     true);
             ssl.setUseClientMode(true);
@@ -58,7 +67,7 @@ final class TlsSocket {
             ssl.setSSLParameters(parameters);
             ssl.setSoTimeout(remainingMillis(deadline));
             ssl.startHandshake();
-            return new TlsSocket(tcp, ssl);
+            return new TlsSocket(tcp, ssl, deadline);
         } catch (IOException | RuntimeException e) {
             tcp.close();
             throw e;
@@ -71,6 +80,11 @@ final class TlsSocket {
             throw new SocketTimeoutException("connect timed out");
         }
         return (int) Math.min(Integer.MAX_VALUE, left);
+    }
+
+    /** When the TLS and CONNECT handshakes must be done by ({@link System#nanoTime()}). */
+    long handshakeDeadline() {
+        return handshakeDeadline;
     }
 
     /** Reads give up at {@code deadline} (during the CONNECT handshake), or never once it is done (0). */

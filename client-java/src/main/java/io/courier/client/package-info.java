@@ -48,7 +48,10 @@
  * <h2>Reconnecting</h2>
  * On a lost link (read error or EOF, fatal ERR, more than {@code maxMissedPongs} unanswered PINGs) the client emits
  * DISCONNECTED and tries the servers in turn (configured ones plus those the broker advertised), waiting a random time
- * up to an exponentially growing, capped bound before each attempt. On success it sends SUB (and UNSUB with the
+ * up to an exponentially growing, capped bound before each attempt. An attempt gives a server {@code connectTimeout}
+ * (2 s) to open the socket and then {@code handshakeTimeout} (10 s) to answer CONNECT: a broker that took the socket
+ * is alive, and during a reconnect storm it answers late, so hanging up on it would only make it do the same work
+ * twice. On success it sends SUB (and UNSUB with the
  * remaining count) for every active subscription, then the publishes buffered meanwhile, then PINGs for flushes that
  * were waiting, and emits RECONNECTED. When the attempts run out it closes: CLOSED with the reason, waiting requests
  * and flushes fail with {@link io.courier.client.ConnectionClosedException}. {@code ERR SERVER_SHUTDOWN} is the one

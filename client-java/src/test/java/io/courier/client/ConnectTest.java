@@ -65,6 +65,43 @@ class ConnectTest {
     }
 
     @Test
+    void aBrokerThatAcceptedTheSocketIsGivenTheHandshakeTimeoutNotTheConnectTimeout() throws Exception {
+        // A broker busy with a reconnect storm answers late; hanging up after connectTimeout made it redo the work.
+        fixture.broker().holdHandshakes();
+        Thread release = new Thread(() -> {
+            try {
+                Thread.sleep(1_500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            fixture.broker().releaseHandshakes();
+        });
+        release.start();
+        Options options = fixture.options().connectTimeout(Duration.ofMillis(300))
+                .handshakeTimeout(Duration.ofSeconds(20)).build();
+        try (Connection connection = Courier.connect(options)) {
+            assertThat(connection.status()).isEqualTo(ConnectionStatus.CONNECTED);
+        } finally {
+            release.join();
+        }
+        assertThat(fixture.broker().acceptedConnections()).isEqualTo(1);
+    }
+
+    @Test
+    void noConnectedWithinTheHandshakeTimeoutFailsTheAttempt() {
+        fixture.broker().holdHandshakes();
+        Options options = fixture.options().connectTimeout(Duration.ofSeconds(20))
+                .handshakeTimeout(Duration.ofMillis(300)).build();
+        try {
+            assertThatThrownBy(() -> Courier.connect(options))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("cannot connect to " + fixture.broker().address() + ": no CONNECTED within 300 ms");
+        } finally {
+            fixture.broker().releaseHandshakes();
+        }
+    }
+
+    @Test
     void fatalErrorAnsweringConnectFailsConnectWithCodeAndReason() {
         fixture.broker().rejectConnect(new Err(ErrorCode.AUTHENTICATION_FAILED, "bad password for alice"));
         assertThatThrownBy(() -> Courier.connect(fixture.broker().address()))

@@ -17,16 +17,17 @@ import java.util.concurrent.CompletionStage;
  */
 public final class TcpListener {
 
-    private static final int BACKLOG = 1024;
-
     private TcpListener() {
     }
 
-    /** Binds {@code host:port}; the stage completes with the binding, or fails when the port cannot be bound. */
-    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port,
+    /**
+     * Binds {@code host:port} with listen(2)'s {@code backlog}; the stage completes with the binding, or fails when
+     * the port cannot be bound.
+     */
+    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port, int backlog,
                                                           ActorRef<ConnectionsSupervisor.Command> supervisor) {
         return Tcp.get(system)
-                .bind(host, port, BACKLOG, List.of(), false, Optional.empty())
+                .bind(host, port, backlog, List.of(), false, Optional.empty())
                 .to(Sink.foreach(incoming -> supervisor.tell(new ConnectionsSupervisor.Accept(incoming))))
                 .run(Materializer.matFromSystem(system));
     }

@@ -57,7 +57,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class TlsListener {
 
     private static final Logger log = LoggerFactory.getLogger(TlsListener.class);
-    private static final int BACKLOG = 1024;
     /** Decrypted chunks buffered between the TLS stage and the connection: this demand lets the handshake run. */
     private static final int INBOUND_BUFFER = 4;
 
@@ -82,12 +81,12 @@ public final class TlsListener {
     }
 
     /** Binds {@code host:port}; the stage completes with the binding, or fails when the port cannot be bound. */
-    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port, TlsEngines tls,
-                                                          BrokerStats stats, int maxHandshaking,
+    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port, int backlog,
+                                                          TlsEngines tls, BrokerStats stats, int maxHandshaking,
                                                           ActorRef<ConnectionsSupervisor.Command> supervisor) {
         TlsListener listener = new TlsListener(system, tls, stats, maxHandshaking, supervisor);
         return Tcp.get(system)
-                .bind(host, port, BACKLOG, List.of(), false, Optional.empty())
+                .bind(host, port, backlog, List.of(), false, Optional.empty())
                 .to(Sink.foreach(listener::accept))
                 .run(listener.materializer);
     }
