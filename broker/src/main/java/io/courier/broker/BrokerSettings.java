@@ -197,6 +197,7 @@ public record BrokerSettings(
                 r.bytesInRange("courier.cluster.route-max-pending", 1024 * 1024, Long.MAX_VALUE / 2),
                 strategy,
                 r.positiveDuration("courier.cluster.split-brain-resolver.stable-after"),
+                r.positiveDuration("courier.cluster.acceptable-heartbeat-pause"),
                 readClusterTls(r));
     }
 

@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * The {@code courier.cluster.*} settings: whether this broker joins a cluster, its address for the other brokers
- * (Pekko Artery), the port of its route links, the seed nodes, the split brain resolver's strategy, and the TLS
+ * (Pekko Artery), the port of its route links, the seed nodes, the split brain resolver's strategy, how long the
+ * failure detector waits for a silent member's heartbeats, and the TLS
  * stores of the traffic between brokers ({@code courier.cluster.tls}: present when on; its port, plain-listener and
  * handshake-timeout are not used, client-auth is always need).
  */
@@ -19,5 +20,6 @@ public record ClusterSettings(
         long routeMaxPending,
         String downingStrategy,
         Duration stableAfter,
+        Duration acceptableHeartbeatPause,
         Optional<TlsSettings> tls) {
 }

@@ -395,10 +395,11 @@ class ClusterTest {
                       route-port = 0
                       seeds = %s
                       split-brain-resolver.stable-after = 3s
+                      # Several JVMs share two cores here: tolerate a stall of a few seconds before calling a node
+                      # unreachable.
+                      acceptable-heartbeat-pause = 10s
                     }
                     courier.admin { enabled = true, port = 0 }
-                    # Several JVMs share two cores here: tolerate a few seconds' stall before calling a node unreachable.
-                    pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s
                     pekko.remote.artery.advanced.test-mode = on
                     """.formatted(clusterPort, seeds);
         }

@@ -216,6 +216,7 @@ class ProtocolClarificationsTest extends OneBrokerTest {
         assertThat(s.maxConnections()).isEqualTo(100_000);
         assertThat(s.maxHandshaking()).isEqualTo(1000);
         assertThat(s.maxHandshakingPerAddress()).isEqualTo(100);
+        assertThat(s.listenBacklog()).isEqualTo(4096);
         assertThat(s.maxPendingBytes()).isEqualTo(32L * 1024 * 1024);
         assertThat(s.slowConsumerPolicy()).isEqualTo(BrokerSettings.SlowConsumerPolicy.DISCONNECT);
         assertThat(s.dropReportInterval()).isEqualTo(Duration.ofSeconds(1));

@@ -61,12 +61,13 @@ public final class ClusterConfig {
                 pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
                 pekko.cluster.split-brain-resolver.active-strategy = %s
                 pekko.cluster.split-brain-resolver.stable-after = %dms
+                pekko.cluster.failure-detector.acceptable-heartbeat-pause = %dms
                 pekko.cluster.jmx.enabled = off
                 pekko.actor.serialization-bindings {
                   "io.courier.broker.cluster.ClusterMessage" = jackson-cbor
                 }
                 """.formatted(cluster.host(), cluster.port(), seedNodes, cluster.downingStrategy(),
-                cluster.stableAfter().toMillis()), com.typesafe.config.ConfigParseOptions.defaults()
-                .setOriginDescription("courier.cluster settings"));
+                cluster.stableAfter().toMillis(), cluster.acceptableHeartbeatPause().toMillis()),
+                com.typesafe.config.ConfigParseOptions.defaults().setOriginDescription("courier.cluster settings"));
     }
 }
