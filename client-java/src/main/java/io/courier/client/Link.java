@@ -100,10 +100,10 @@ final class Link {
      * @throws ConnectRejectedException when the broker answers with ERR
      */
     Connected handshake(Connect connect, Duration connectTimeout, Duration handshakeTimeout) throws IOException {
-        long deadline = System.nanoTime() + connectTimeout.toNanos();
+        long connectDeadline = System.nanoTime() + connectTimeout.toNanos();
         address = server.resolve();
         if (tlsContext != null) {
-            return tlsHandshake(connect, handshakeTimeout, deadline);
+            return tlsHandshake(connect, handshakeTimeout, connectDeadline);
         }
         open();
         SocketChannel ch = channel;
@@ -112,13 +112,13 @@ final class Link {
         SelectionKey readKey = ch.register(readSelector, SelectionKey.OP_CONNECT);
         if (!ch.connect(address)) {
             while (!ch.finishConnect()) {
-                if (!awaitUntil(readSelector, deadline)) {
+                if (!awaitUntil(readSelector, connectDeadline)) {
                     throw new SocketTimeoutException("connect timed out");
                 }
             }
         }
         readKey.interestOps(SelectionKey.OP_READ);
-        deadline = System.nanoTime() + handshakeTimeout.toNanos();
+        long deadline = System.nanoTime() + handshakeTimeout.toNanos();
         String noAnswer = "no CONNECTED within " + handshakeTimeout.toMillis() + " ms";
         ByteBuffer hello = ByteBuffer.wrap(FrameCodec.encode(connect));
         while (hello.hasRemaining()) {
@@ -142,11 +142,7 @@ final class Link {
             }
             connected = connectedFrom(decoder.decode(keep));
         }
-        if (connected.version() < FrameCodec.MIN_VERSION || connected.version() > FrameCodec.VERSION) {
-            throw new IOException("server speaks protocol version " + connected.version() + ", this client speaks "
-                    + FrameCodec.MIN_VERSION + " to " + FrameCodec.VERSION);
-        }
-        return connected;
+        return checkVersion(connected);
     }
 
     /**
@@ -154,15 +150,8 @@ final class Link {
      * CONNECTED, all within {@code timeout}.
      */
     private Connected tlsHandshake(Connect connect, Duration timeout, long connectDeadline) throws IOException {
-        TlsSocket socket;
-        try {
-            socket = TlsSocket.open(server, address, tlsContext, verifyHostname, connectDeadline, timeout.toNanos());
-        } catch (SocketTimeoutException e) {
-            if ("connect timed out".equals(e.getMessage())) {
-                throw e;
-            }
-            throw new SocketTimeoutException("no TLS handshake within " + timeout.toMillis() + " ms");
-        }
+        TlsSocket socket = TlsSocket.open(server, address, tlsContext, verifyHostname, connectDeadline,
+                timeout.toNanos());
         long deadline = socket.handshakeDeadline();
         synchronized (this) {
             if (closed) {

@@ -54,7 +54,8 @@ final class TlsSocket {
             try {
                 tcp.connect(address, remainingMillis(connectDeadline));
             } catch (SocketTimeoutException e) {
-                throw new SocketTimeoutException("connect timed out"); // the JDK's wording differs; Link tells by it
+                // The plain link's wording (the JDK's differs), which Link.describe turns into plain words.
+                throw new SocketTimeoutException("connect timed out");
             }
             long deadline = System.nanoTime() + handshakeNanos;
             SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(tcp, server.host(), server.port(),
@@ -65,8 +66,13 @@ final class TlsSocket {
                 parameters.setEndpointIdentificationAlgorithm("HTTPS");
             }
             ssl.setSSLParameters(parameters);
-            ssl.setSoTimeout(remainingMillis(deadline));
-            ssl.startHandshake();
+            try {
+                ssl.setSoTimeout(remainingMillis(deadline));
+                ssl.startHandshake();
+            } catch (SocketTimeoutException e) {
+                throw new SocketTimeoutException("no TLS handshake within "
+                        + TimeUnit.NANOSECONDS.toMillis(handshakeNanos) + " ms");
+            }
             return new TlsSocket(tcp, ssl, deadline);
         } catch (IOException | RuntimeException e) {
             tcp.close();

@@ -102,6 +102,19 @@ class ConnectTest {
     }
 
     @Test
+    void aPeerSilentInTheTlsHandshakeFailsTheAttemptAtTheHandshakeTimeout() throws Exception {
+        // The kernel completes the TCP connect from the listen backlog; nobody ever answers the ClientHello.
+        try (ServerSocket silent = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + silent.getLocalPort();
+            Options options = Options.builder().server(address).tls().connectTimeout(Duration.ofSeconds(20))
+                    .handshakeTimeout(Duration.ofMillis(300)).build();
+            assertThatThrownBy(() -> Courier.connect(options))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("cannot connect to " + address + ": no TLS handshake within 300 ms");
+        }
+    }
+
+    @Test
     void fatalErrorAnsweringConnectFailsConnectWithCodeAndReason() {
         fixture.broker().rejectConnect(new Err(ErrorCode.AUTHENTICATION_FAILED, "bad password for alice"));
         assertThatThrownBy(() -> Courier.connect(fixture.broker().address()))
