@@ -4,6 +4,9 @@
 #
 #   bench/udp.sh JAR [PLAYERS...]     e.g. bench/udp.sh cli/target/courier.jar 1000 250
 #
+# RATES (environment, e.g. RATES="60000 100000"): after the unpaced pubsub, one paced run per rate (bench pubsub
+# --udp --rate R, 600,000 messages): UDP has no flow control, so the rate at which it loses nothing is its throughput.
+#
 # PLAYERS: one game run per count (default 1000). The broker runs as `java -Xmx1g -jar JAR broker --port P` and is
 # stopped at the end; its log is kept (path printed). Wrap the whole script in flock on a shared machine.
 set -uo pipefail
@@ -31,6 +34,9 @@ run() {
     rm -f "$out"
 }
 run bench pubsub --udp --server "$server" --broker-pid "$broker"
+for rate in ${RATES:-}; do
+    run bench pubsub --udp --rate "$rate" --messages 600000 --server "$server" --broker-pid "$broker"
+done
 run bench latency --udp --server "$server"
 for n in "${players[@]}"; do
     run bench game --players "$n" --server "$server" --broker-pid "$broker"

@@ -177,6 +177,7 @@ public record BrokerSettings(
                 r.positiveDuration("courier.udp.idle-timeout"),
                 r.count("courier.udp.window", 1, 1_000_000),
                 r.sizeInRange("courier.udp.socket-buffer", 64 * 1024, 1 << 30),
+                r.bytesOrAuto("courier.udp.max-waiting-total", Runtime.getRuntime().maxMemory() / 16, 64 * 1024),
                 r.patternList("courier.last-value.patterns"),
                 r.count("courier.last-value.max-topics", 1, Integer.MAX_VALUE),
                 r.bytesInRange("courier.last-value.max-bytes", 1024, Long.MAX_VALUE / 2));

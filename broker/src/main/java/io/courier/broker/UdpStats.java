@@ -22,6 +22,7 @@ public final class UdpStats {
     private final LongAdder resyncs = new LongAdder();
     private final LongAdder lastValuesRefused = new LongAdder();
     private final LongAdder inboundDrops = new LongAdder();
+    private final LongAdder oversized = new LongAdder();
 
     /** Datagrams dropped on arrival because their endpoint had 1,024 of them waiting for its actor already. */
     public long inboundDrops() {
@@ -32,16 +33,25 @@ public final class UdpStats {
         inboundDrops.increment();
     }
 
+    /** Datagrams dropped on arrival because they were larger than {@code courier.udp.max-datagram}. */
+    public long oversized() {
+        return oversized.sum();
+    }
+
+    public void oversizedDropped() {
+        oversized.increment();
+    }
+
     /** The counters at one moment, as {@code /api/server} shows them. */
     public record Counts(long datagramsIn, long datagramsOut, long unknownToken, long wrongSource, long malformed,
                          long refusedPublishes, long senderGaps, long inboundDrops, long tooLarge, long unbound,
                          long kernelFull, long windowDrops, long sendErrors, long binds, long idleUnbinds,
-                         long resyncs, long lastValuesRefused) { }
+                         long resyncs, long lastValuesRefused, long oversized) { }
 
     public Counts counts() {
         return new Counts(datagramsIn(), datagramsOut(), unknownToken(), wrongSource(), malformed(),
                 refusedPublishes(), senderGaps(), inboundDrops(), tooLarge(), unbound(), kernelFull(), windowDrops(),
-                sendErrors(), binds(), idleUnbinds(), resyncs(), lastValuesRefused());
+                sendErrors(), binds(), idleUnbinds(), resyncs(), lastValuesRefused(), oversized());
     }
 
     /** Datagrams received, well formed or not. */

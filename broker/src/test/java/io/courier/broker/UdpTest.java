@@ -162,7 +162,7 @@ class UdpTest {
     }
 
     @Test
-    void aSpoofedTokenAndAWrongSourcePortAreDroppedAndCountedNeverAnswered() throws Exception {
+    void aSpoofedTokenAWrongSourcePortAndAnOversizedDatagramAreDroppedAndCountedNeverAnswered() throws Exception {
         Broker broker = brokers.start("");
         InetSocketAddress udpPort = broker.udpAddress().orElseThrow();
         List<Message> got = new CopyOnWriteArrayList<>();
@@ -183,12 +183,17 @@ class UdpTest {
             forged[15] ^= 1;
             other.send(publish(forged, 1, "spoof.x", "forged token"), udpPort);
             other.send(publish(ready.token(), 2, "spoof.x", "right token, wrong port"), udpPort);
-            bound.send(publish(ready.token(), 3, "spoof.x", "right token, right port"), udpPort);
+            // Larger than max-datagram, from the bound socket: dropped however valid the rest of it is.
+            ByteBuffer oversized = publish(ready.token(), 3, "spoof.x", "o".repeat(Datagram.DEFAULT_MAX_BYTES));
+            assertThat(oversized.remaining()).isGreaterThan(Datagram.DEFAULT_MAX_BYTES);
+            bound.send(oversized, udpPort);
+            bound.send(publish(ready.token(), 4, "spoof.x", "right token, right port"), udpPort);
 
             await().atMost(WAIT).until(() -> got.size() == 1);
             assertThat(got.get(0).payloadAsString()).isEqualTo("right token, right port");
             assertThat(broker.stats().udp().unknownToken()).isEqualTo(1);
             assertThat(broker.stats().udp().wrongSource()).isEqualTo(1);
+            assertThat(broker.stats().udp().oversized()).isEqualTo(1);
             // Nothing is ever answered over UDP: the broker sent no datagram to either socket.
             other.configureBlocking(false);
             bound.configureBlocking(false);

@@ -78,6 +78,10 @@ final class BenchCommand {
         long brokerPid;
         @Option(names = "--udp", description = "run over TCP, then over UDP, and print both side by side")
         boolean udp;
+        @Option(names = "--rate", defaultValue = "0",
+                description = "messages per second from all publishers together, 0 = as fast as they can; over UDP, "
+                        + "which has no flow control, the rate it can carry without loss (default: ${DEFAULT-VALUE})")
+        long rate;
         @Mixin
         ServerOption server;
         @Spec
@@ -90,7 +94,7 @@ final class BenchCommand {
                 throw UsageErrors.of(spec, invalid);
             }
             PubSubBench.Settings settings = new PubSubBench.Settings(messages, size, publishers, subscribers, timeout,
-                    Duration.ofSeconds(3), brokerPid);
+                    Duration.ofSeconds(3), brokerPid, rate);
             PubSubBench.Result r;
             PubSubBench.Result overUdp = null;
             try {
@@ -124,6 +128,9 @@ final class BenchCommand {
             }
             if (messages < publishers) {
                 return "--messages (" + messages + ") must be at least --publishers (" + publishers + ")";
+            }
+            if (rate < 0) {
+                return "--rate must be 0 (as fast as they can) or more messages per second, got " + rate;
             }
             if (udp && size > maxUdpPayload(LONGEST_BENCH_TOPIC)) {
                 return "--size must be at most " + maxUdpPayload(LONGEST_BENCH_TOPIC) + " with --udp (one datagram "

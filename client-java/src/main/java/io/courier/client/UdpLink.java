@@ -60,7 +60,8 @@ final class UdpLink implements Runnable {
         this.subscriptions = subscriptions;
         this.counters = counters;
         this.dropEvery = dropEvery;
-        this.out = ThreadLocal.withInitial(() -> ByteBuffer.allocate(maxDatagram));
+        // Direct: the kernel reads it in place, where a heap buffer is copied into a direct one on every send.
+        this.out = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(maxDatagram));
         channel = DatagramChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -26,9 +27,12 @@ public final class PubSubBench {
     /** Bytes of send time at the start of every payload. */
     public static final int MIN_SIZE = 8;
 
-    /** What to run; {@code brokerPid} (when > 0) is the broker's process, whose CPU time is read on Linux. */
+    /**
+     * What to run; {@code brokerPid} (when > 0) is the broker's process, whose CPU time is read on Linux; {@code rate}
+     * (when > 0) paces the publishers to that many messages per second in all, else they send as fast as they can.
+     */
     public record Settings(long messages, int size, int publishers, int subscribers, Duration timeout, Duration quiet,
-                           long brokerPid) {
+                           long brokerPid, long rate) {
         public Settings {
             if (messages < 1 || publishers < 1 || subscribers < 0 || size < MIN_SIZE) {
                 throw new IllegalArgumentException(String.format(Locale.ROOT, "need messages >= 1, publishers >= 1, "
@@ -39,10 +43,18 @@ public final class PubSubBench {
                 throw new IllegalArgumentException("need at least one message per publisher; got " + messages
                         + " messages for " + publishers + " publishers");
             }
+            if (rate < 0) {
+                throw new IllegalArgumentException("need a rate of 0 (unpaced) or more; got " + rate);
+            }
+        }
+
+        public Settings(long messages, int size, int publishers, int subscribers, Duration timeout, Duration quiet,
+                        long brokerPid) {
+            this(messages, size, publishers, subscribers, timeout, quiet, brokerPid, 0);
         }
 
         public Settings(long messages, int size, int publishers, int subscribers, Duration timeout) {
-            this(messages, size, publishers, subscribers, timeout, Duration.ofSeconds(3), 0);
+            this(messages, size, publishers, subscribers, timeout, Duration.ofSeconds(3), 0, 0);
         }
 
         /** Messages that will be offered: {@code messages} rounded down to a multiple of the publishers. */
@@ -155,6 +167,7 @@ public final class PubSubBench {
                 Thread t = new Thread(() -> {
                     try {
                         for (long n = 0; n < perPublisher; n++) {
+                            pace(start, n, settings.rate() / (double) settings.publishers());
                             byte[] payload = new byte[size];
                             ByteBuffer.wrap(payload).putLong(0, System.nanoTime());
                             p.publish(topic, payload);
@@ -197,6 +210,23 @@ public final class PubSubBench {
                     System.err.println("close failed: " + e);
                 }
             }
+        }
+    }
+
+    /**
+     * Waits until message {@code n} of a publisher sending {@code perSecond} is due, counted from {@code start}
+     * (a late publisher catches up at once, so the average holds); no wait when {@code perSecond} is 0.
+     */
+    private static void pace(long start, long n, double perSecond) {
+        if (perSecond <= 0) {
+            return;
+        }
+        long due = start + (long) (n * 1e9 / perSecond);
+        long wait;
+        // parkNanos oversleeps by tens of microseconds, so at high rates the messages go in small bursts; spinning
+        // instead would take a core from the broker on a small machine.
+        while ((wait = due - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(wait);
         }
     }
 

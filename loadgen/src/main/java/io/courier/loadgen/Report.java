@@ -12,11 +12,15 @@ public final class Report {
     private Report() {
     }
 
+    private static String pacing(PubSubBench.Settings s) {
+        return s.rate() == 0 ? "" : String.format(Locale.ROOT, ", paced at %,d msgs/s", s.rate());
+    }
+
     public static String pubSub(PubSubBench.Result r) {
         PubSubBench.Settings s = r.settings();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "pubsub: %d publisher(s) -> %d subscriber(s), %,d messages of %d B%n",
-                s.publishers(), s.subscribers(), r.planned(), s.size()));
+        sb.append(String.format(Locale.ROOT, "pubsub: %d publisher(s) -> %d subscriber(s), %,d messages of %d B%s%n",
+                s.publishers(), s.subscribers(), r.planned(), s.size(), pacing(s)));
         sb.append(String.format(Locale.ROOT, "  published  %,14d of %,d  %,14.0f msgs/s%n", r.published(),
                 r.planned(), r.publishedPerSecond()));
         if (s.subscribers() > 0) {
@@ -55,8 +59,8 @@ public final class Report {
         PubSubBench.Settings s = tcp.settings();
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "pubsub, TCP then UDP: %d publisher(s) -> %d subscriber(s), %,d messages "
-                + "of %d B, as fast as each client takes them%n", s.publishers(), s.subscribers(), tcp.planned(),
-                s.size()));
+                + "of %d B%s%n", s.publishers(), s.subscribers(), tcp.planned(), s.size(), s.rate() == 0
+                ? ", as fast as each client takes them" : pacing(s)));
         sb.append(String.format(Locale.ROOT, "  %-38s %16s %16s %9s%n", "", "TCP", "UDP", "UDP/TCP"));
         row(sb, "sent (msgs/s)", tcp.publishedPerSecond(), udp.publishedPerSecond(), "%,.0f");
         row(sb, "received (msgs/s)", tcp.deliveredPerSecond(), udp.deliveredPerSecond(), "%,.0f");

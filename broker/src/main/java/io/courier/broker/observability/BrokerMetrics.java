@@ -127,6 +127,7 @@ public final class BrokerMetrics implements AutoCloseable {
         counter(r, "courier.udp.datagrams.in", "datagrams received", u, UdpStats::datagramsIn);
         counter(r, "courier.udp.datagrams.out", "datagrams the kernel took for sending", u, UdpStats::datagramsOut);
         counter(r, "courier.udp.malformed", "datagrams dropped as malformed", u, UdpStats::malformed);
+        counter(r, "courier.udp.oversized", "datagrams dropped as larger than max-datagram", u, UdpStats::oversized);
         counter(r, "courier.udp.unknown.token", "datagrams naming no open session", u, UdpStats::unknownToken);
         counter(r, "courier.udp.refused.publishes", "UDP publishes refused (topic, payload size)", u,
                 UdpStats::refusedPublishes);

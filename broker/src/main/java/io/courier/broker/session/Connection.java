@@ -249,10 +249,12 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         if (closing || binding.isClosed()) {
             return this;
         }
-        ActorRef<UdpEndpoint.Command> endpoint = binding.endpoint();
+        UdpBinding.Endpoint endpoint = binding.endpoint();
         if (endpoint == null) {
-            endpoint = getContext().spawnAnonymous(UdpEndpoint.create(binding, settings, stats, router, lastValues,
-                    (verdict, reason) -> session.accept(new Session.UdpRefused(verdict, reason))));
+            UdpInbox inbox = new UdpInbox(binding.waiting());
+            endpoint = new UdpBinding.Endpoint(getContext().spawnAnonymous(UdpEndpoint.create(binding, inbox, settings,
+                    stats, router, lastValues,
+                    (verdict, reason) -> session.accept(new Session.UdpRefused(verdict, reason)))), inbox);
         }
         binding.bind(hello.from(), endpoint);
         stats.udp().bound();

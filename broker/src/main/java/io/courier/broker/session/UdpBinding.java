@@ -13,8 +13,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.util.ByteString;
 
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
@@ -27,8 +25,8 @@ import java.util.function.BiConsumer;
  */
 final class UdpBinding implements Subscriber {
 
-    /** Datagrams of one endpoint that may wait for its actor. */
-    static final int INBOUND_LIMIT = 1024;
+    /** An endpoint's actor and its inbox: they live and die together. */
+    record Endpoint(ActorRef<UdpEndpoint.Command> actor, UdpInbox inbox) { }
 
     private final long key;
     private final byte[] token;
@@ -40,16 +38,15 @@ final class UdpBinding implements Subscriber {
     private final UdpSocket socket;
     private final UdpSettings settings;
     private final UdpStats stats;
-    private final ConcurrentHashMap<Integer, Window> windows = new ConcurrentHashMap<>();
-    /** Datagrams told to the endpoint actor and not yet handled: bounds its mailbox. */
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final Budget waiting;
+    private final ConcurrentHashMap<Integer, UdpWindow> windows = new ConcurrentHashMap<>();
     private volatile InetSocketAddress address;
-    private volatile ActorRef<UdpEndpoint.Command> endpoint;
+    private volatile Endpoint endpoint;
     private volatile boolean closed;
 
     UdpBinding(long key, byte[] token, long sessionId, boolean noEcho, Grant grant, Subscriber session,
                BiConsumer<UdpBinding, InetSocketAddress> onHello, UdpSocket socket, UdpSettings settings,
-               UdpStats stats) {
+               UdpStats stats, Budget waiting) {
         this.key = key;
         this.token = token;
         this.sessionId = sessionId;
@@ -60,6 +57,12 @@ final class UdpBinding implements Subscriber {
         this.socket = socket;
         this.settings = settings;
         this.stats = stats;
+        this.waiting = waiting;
+    }
+
+    /** The budget of all endpoints' waiting datagrams, which this binding's inbox draws on. */
+    Budget waiting() {
+        return waiting;
     }
 
     long key() {
@@ -101,7 +104,8 @@ final class UdpBinding implements Subscriber {
         return address;
     }
 
-    ActorRef<UdpEndpoint.Command> endpoint() {
+    /** The bound endpoint's actor and the datagrams waiting for it, or null while none is bound. */
+    Endpoint endpoint() {
         return endpoint;
     }
 
@@ -116,15 +120,16 @@ final class UdpBinding implements Subscriber {
         }
     }
 
-    /** The session's actor bound {@code from} to {@code actor}. */
-    void bind(InetSocketAddress from, ActorRef<UdpEndpoint.Command> actor) {
-        endpoint = actor;
+    /** The session's actor bound {@code from} to {@code to}. */
+    void bind(InetSocketAddress from, Endpoint to) {
+        endpoint = to;
         address = from;
     }
 
     /** {@code actor} ended (idle, failed, or its connection closed): nothing is bound until the next HELLO. */
     void unbind(ActorRef<UdpEndpoint.Command> actor) {
-        if (endpoint != null && endpoint.equals(actor)) {
+        Endpoint e = endpoint;
+        if (e != null && e.actor().equals(actor)) {
             endpoint = null;
             address = null;
         }
@@ -135,24 +140,6 @@ final class UdpBinding implements Subscriber {
         address = null;
         endpoint = null;
         windows.clear();
-    }
-
-    /**
-     * The socket's thread may hand the endpoint one more datagram: false (the datagram is dropped) while
-     * {@link #INBOUND_LIMIT} of them wait for the actor already, so a client sending faster than its datagrams are
-     * routed cannot grow the actor's mailbox without bound (at most about 1.4 MB per endpoint).
-     */
-    boolean admit() {
-        if (inFlight.incrementAndGet() > INBOUND_LIMIT) {
-            inFlight.decrementAndGet();
-            return false;
-        }
-        return true;
-    }
-
-    /** The endpoint actor handled one admitted datagram. */
-    void handled() {
-        inFlight.decrementAndGet();
     }
 
     /** Subscription {@code sid} ended: its window and numbering go with it. */
@@ -179,9 +166,9 @@ final class UdpBinding implements Subscriber {
             stats.tooLargeDropped();
             return false;
         }
-        Window w = windows.get(sid);
+        UdpWindow w = windows.get(sid);
         if (w == null) {
-            w = windows.computeIfAbsent(sid, Window::new);
+            w = windows.computeIfAbsent(sid, id -> new UdpWindow(id, settings.window(), socket, this::address, stats));
         }
         w.send(body, to);
         return true;
@@ -195,49 +182,5 @@ final class UdpBinding implements Subscriber {
     @Override
     public void failed(Throwable cause) {
         session.failed(cause);
-    }
-
-    /** One UDP subscription's numbering and its window of datagrams waiting for room in the socket. */
-    private final class Window implements UdpSocket.Pending {
-        private final int sid;
-        private final ArrayDeque<ByteBuffer> waiting = new ArrayDeque<>();
-        private int seq;
-        private boolean scheduled;
-
-        Window(int sid) {
-            this.sid = sid;
-        }
-
-        synchronized void send(ByteString body, InetSocketAddress to) {
-            ByteBuffer datagram = ByteBuffer.allocate(Datagram.MSG_HEAD_BYTES + body.size());
-            Datagram.putMessageHead(datagram, sid, ++seq);
-            datagram.put(body.asByteBuffer()).flip();
-            if (waiting.isEmpty() && socket.trySend(datagram, to)) {
-                return;
-            }
-            if (waiting.size() >= settings.window()) {
-                waiting.poll();
-                stats.windowDropped();
-            }
-            waiting.add(datagram);
-            if (!scheduled) {
-                scheduled = true;
-                socket.retryLater(this);
-            }
-        }
-
-        @Override
-        public synchronized boolean flush() {
-            InetSocketAddress to = address;
-            while (to != null && !waiting.isEmpty()) {
-                if (!socket.trySend(waiting.peek(), to)) {
-                    return false;
-                }
-                waiting.poll();
-            }
-            waiting.clear();
-            scheduled = false;
-            return true;
-        }
     }
 }

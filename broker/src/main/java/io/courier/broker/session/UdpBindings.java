@@ -16,8 +16,9 @@ import java.util.function.BiConsumer;
 
 /**
  * The broker's UDP sessions by token, and the first stop of every datagram the socket reads. A datagram whose token
- * names no open session, that comes from another address than its session bound, or that is malformed is dropped
- * and counted, and never answered: an answer to a forged source address would make the broker an amplifier.
+ * names no open session, that comes from another address than its session bound, that is larger than
+ * {@code courier.udp.max-datagram} or that is malformed is dropped and counted, and never answered: an answer to a
+ * forged source address would make the broker an amplifier.
  */
 public final class UdpBindings implements UdpSocket.Receiver {
 
@@ -25,6 +26,8 @@ public final class UdpBindings implements UdpSocket.Receiver {
     private final UdpStats stats;
     private final SecureRandom random = new SecureRandom();
     private final ConcurrentHashMap<Long, UdpBinding> byKey = new ConcurrentHashMap<>();
+    /** Bytes of datagrams waiting for their endpoints' actors, all endpoints together. */
+    private final Budget waiting;
     /** The socket thread's own reader. */
     private final Datagram reader = new Datagram();
     private volatile UdpSocket socket;
@@ -32,6 +35,12 @@ public final class UdpBindings implements UdpSocket.Receiver {
     public UdpBindings(UdpSettings settings, UdpStats stats) {
         this.settings = settings;
         this.stats = stats;
+        this.waiting = new Budget("UDP datagrams waiting", settings.maxWaitingTotal());
+    }
+
+    /** What the datagrams waiting for endpoint actors hold now, of {@code courier.udp.max-waiting-total}. */
+    public Budget waiting() {
+        return waiting;
     }
 
     /** The socket is bound: sessions may open bindings from now on. */
@@ -59,7 +68,7 @@ public final class UdpBindings implements UdpSocket.Receiver {
             random.nextBytes(token);
             long key = Datagram.tokenKey(token, 0);
             UdpBinding binding = new UdpBinding(key, token, sessionId, noEcho, grant, session, onHello, s, settings,
-                    stats);
+                    stats, waiting);
             if (byKey.putIfAbsent(key, binding) == null) {
                 return binding;
             }
@@ -73,6 +82,10 @@ public final class UdpBindings implements UdpSocket.Receiver {
 
     @Override
     public void received(byte[] data, int length, InetSocketAddress from) {
+        if (length > settings.maxDatagram()) {
+            stats.oversizedDropped();
+            return;
+        }
         Datagram d = reader;
         Datagram.Kind kind = d.read(data, 0, length);
         if (kind != Datagram.Kind.HELLO && kind != Datagram.Kind.PUB) {
@@ -88,7 +101,7 @@ public final class UdpBindings implements UdpSocket.Receiver {
         if (kind == Datagram.Kind.HELLO) {
             var endpoint = binding.endpoint();
             if (fromBound && endpoint != null) {
-                endpoint.tell(UdpEndpoint.KeepAlive.INSTANCE);
+                endpoint.actor().tell(UdpEndpoint.KeepAlive.INSTANCE);
             } else {
                 binding.hello(from);
             }
@@ -99,10 +112,8 @@ public final class UdpBindings implements UdpSocket.Receiver {
             stats.wrongSourceDropped();
             return;
         }
-        if (!binding.admit()) {
+        if (!endpoint.inbox().offer(Arrays.copyOf(data, length), endpoint.actor())) {
             stats.inboundDropped();
-            return;
         }
-        endpoint.tell(new UdpEndpoint.Received(Arrays.copyOf(data, length)));
     }
 }

@@ -20,10 +20,10 @@ import java.util.function.BiConsumer;
  */
 final class UdpEndpoint {
 
-    sealed interface Command permits Received, KeepAlive, Idle { }
+    sealed interface Command permits Drain, KeepAlive, Idle { }
 
-    /** A PUB datagram from the bound address, the whole datagram in an array of its own. */
-    record Received(byte[] datagram) implements Command { }
+    /** Datagrams from the bound address wait in the endpoint's {@link UdpInbox}. */
+    enum Drain implements Command { INSTANCE }
 
     /** A HELLO from the bound address: the client is still there (a receive-only client sends only these). */
     enum KeepAlive implements Command { INSTANCE }
@@ -34,8 +34,9 @@ final class UdpEndpoint {
     }
 
     /** {@code refused} hears a publish refused for a reason worth telling the client (topic, payload size). */
-    static Behavior<Command> create(UdpBinding binding, BrokerSettings settings, BrokerStats stats, Router router,
-                                    LastValues lastValues, BiConsumer<PublishIntake.Verdict, String> refused) {
+    static Behavior<Command> create(UdpBinding binding, UdpInbox inbox, BrokerSettings settings, BrokerStats stats,
+                                    Router router, LastValues lastValues,
+                                    BiConsumer<PublishIntake.Verdict, String> refused) {
         long idleNanos = settings.udp().idleTimeout().toNanos();
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
             // A periodic check, not a receive timeout: Pekko re-arms a receive timeout on every message, a timer
@@ -45,33 +46,36 @@ final class UdpEndpoint {
             Datagram reader = new Datagram();
             long[] lastSeq = {-1};
             long[] lastHeard = {System.nanoTime()};
+            java.util.function.Consumer<byte[]> handle = data -> {
+                if (reader.read(data, 0, data.length) != Datagram.Kind.PUB) {
+                    stats.udp().malformedDropped();
+                    return;
+                }
+                long seq = reader.seq() & 0xFFFF_FFFFL;
+                if (lastSeq[0] >= 0) {
+                    long missing = (seq - lastSeq[0] - 1) & 0xFFFF_FFFFL;
+                    // A datagram older than the last one (reordered) is not a gap.
+                    if (missing > 0 && missing < 1L << 31) {
+                        stats.udp().senderGap(missing);
+                    }
+                }
+                lastSeq[0] = seq;
+                PublishIntake.Verdict verdict = intake.accept(data, reader.deliveryFrom(), reader.deliveryTo(),
+                        binding.sessionId(), binding.noEcho(), PublisherFlow.NONE, true);
+                if (verdict == PublishIntake.Verdict.MALFORMED) {
+                    stats.udp().malformedDropped();
+                } else if (verdict == PublishIntake.Verdict.RATE_LIMITED) {
+                    stats.rateLimitedOnce();
+                } else if (verdict != PublishIntake.Verdict.ROUTED) {
+                    stats.udp().publishRefused();
+                    refused.accept(verdict, intake.reason());
+                }
+            };
             return Behaviors.receive(Command.class)
-                    .onMessage(Received.class, r -> {
-                        binding.handled();
+                    .onMessageEquals(Drain.INSTANCE, () -> {
                         lastHeard[0] = System.nanoTime();
-                        byte[] data = r.datagram();
-                        if (reader.read(data, 0, data.length) != Datagram.Kind.PUB) {
-                            stats.udp().malformedDropped();
-                            return Behaviors.same();
-                        }
-                        long seq = reader.seq() & 0xFFFF_FFFFL;
-                        if (lastSeq[0] >= 0) {
-                            long missing = (seq - lastSeq[0] - 1) & 0xFFFF_FFFFL;
-                            // A datagram older than the last one (reordered) is not a gap.
-                            if (missing > 0 && missing < 1L << 31) {
-                                stats.udp().senderGap(missing);
-                            }
-                        }
-                        lastSeq[0] = seq;
-                        PublishIntake.Verdict verdict = intake.accept(data, reader.deliveryFrom(), reader.deliveryTo(),
-                                binding.sessionId(), binding.noEcho(), PublisherFlow.NONE, true);
-                        if (verdict == PublishIntake.Verdict.MALFORMED) {
-                            stats.udp().malformedDropped();
-                        } else if (verdict == PublishIntake.Verdict.RATE_LIMITED) {
-                            stats.rateLimitedOnce();
-                        } else if (verdict != PublishIntake.Verdict.ROUTED) {
-                            stats.udp().publishRefused();
-                            refused.accept(verdict, intake.reason());
+                        if (inbox.drain(handle)) {
+                            context.getSelf().tell(Drain.INSTANCE);
                         }
                         return Behaviors.same();
                     })

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * actor); sending happens on any thread, straight from the publisher that routes a message, and a send the kernel
  * refuses for a full buffer is retried by this thread once the socket is writable again ({@link #retryLater}).
  */
-public final class UdpSocket implements AutoCloseable {
+public final class UdpSocket implements DatagramSender, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(UdpSocket.class);
     /** Datagrams read per wake-up before the thread looks at pending sends again. */
@@ -103,10 +103,10 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     /**
-     * Sends {@code datagram} (position to limit) to {@code to} without waiting: false when the kernel's buffer is full
-     * and the datagram was not sent (the caller keeps it, and asks for {@link #retryLater}). An I/O error other than
-     * a full buffer (an address the kernel refuses, a closed socket) counts as sent and lost.
+     * {@inheritDoc} An I/O error other than a full buffer (an address the kernel refuses, a closed socket) counts as
+     * sent and lost.
      */
+    @Override
     public boolean trySend(ByteBuffer datagram, InetSocketAddress to) {
         try {
             if (channel.send(datagram, to) == 0) {
@@ -124,6 +124,7 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     /** {@code p} holds datagrams the kernel refused: this socket's thread flushes it once the socket is writable. */
+    @Override
     public void retryLater(Pending p) {
         pending.add(p);
         selector.wakeup();
