@@ -312,7 +312,8 @@ public final class Broker implements AutoCloseable {
         stats.links().listen(events);
         ClusterNode.View view = new ClusterNode.View();
         UdpSettings udpSettings = settings.udp();
-        UdpSide udp = new UdpSide(udpSettings.enabled() ? new UdpBindings(udpSettings, stats.udp()) : null,
+        UdpSide udp = new UdpSide(udpSettings.enabled()
+                ? new UdpBindings(udpSettings, stats.udp(), capacity.udpWaiting()) : null,
                 new LastValues(udpSettings.lastValuePatterns(), udpSettings.lastValueMaxTopics(),
                         udpSettings.lastValueMaxBytes(), stats.udp()));
         CompletableFuture<ActorRef<ConnectionsSupervisor.Command>> supervisorRef = new CompletableFuture<>();

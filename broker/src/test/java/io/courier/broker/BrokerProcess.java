@@ -229,6 +229,8 @@ final class BrokerProcess implements AutoCloseable {
                         + " heap-live=" + live + " heap-max=" + runtime.maxMemory()
                         + " connections=" + capacity.connections().used() + " queued=" + capacity.queued().used()
                         + " unfinished=" + capacity.unfinished().used()
+                        + " udp-waiting=" + capacity.udpWaiting().used() + " udp-waiting-max=" + capacity.udpWaiting().limit()
+                        + " udp-inbound-drops=" + broker.stats().udp().inboundDrops()
                         + " slow-consumers=" + broker.stats().slowConsumers()
                         + " frame-timeouts=" + broker.stats().frameTimeouts()
                         + " protocol-errors=" + broker.stats().protocolErrors());

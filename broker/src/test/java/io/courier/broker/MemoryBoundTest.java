@@ -142,6 +142,79 @@ class MemoryBoundTest {
         return answers;
     }
 
+    @Test
+    void aUdpFloodHoldsNoMoreThanTheWaitingBudgetAndOthersAreStillServed() throws Exception {
+        // 100 bound endpoints send 1,300-byte datagrams as fast as 4 threads can for 4 s, at a broker whose
+        // endpoint actors may hold 64 KiB of them in all: what does not fit is dropped and counted, never queued.
+        long budget = 64 * 1024;
+        try (BrokerProcess broker = BrokerProcess.start("courier.udp.max-waiting-total = 64 KiB", SMALL_HEAP)) {
+            InetSocketAddress udpPort = udpAddress(broker);
+            List<RawClient> sessions = new ArrayList<>();
+            List<java.nio.channels.DatagramChannel> sockets = new ArrayList<>();
+            List<byte[]> tokens = new ArrayList<>();
+            try {
+                for (int i = 0; i < 100; i++) {
+                    RawClient raw = RawClient.connected(broker.address(), "flood-" + i);
+                    sessions.add(raw);
+                    java.nio.channels.DatagramChannel socket = UdpTest.localSocket();
+                    sockets.add(socket);
+                    tokens.add(UdpTest.bind(raw, socket, udpPort).token());
+                    raw.nextOf(io.courier.protocol.UdpBound.class, WAIT);
+                }
+                String payload = "f".repeat(1_300 - 64);
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+                ExecutorService pool = Executors.newFixedThreadPool(4);
+                List<Future<?>> floods = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int first = t * 25;
+                    floods.add(pool.submit(() -> {
+                        int seq = 0;
+                        while (System.nanoTime() < end) {
+                            seq++;
+                            for (int i = first; i < first + 25; i++) {
+                                sockets.get(i).send(UdpTest.publish(tokens.get(i), seq, "flood.x", payload), udpPort);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                long mostWaiting = 0;
+                while (System.nanoTime() < end) {
+                    Map<String, String> r = broker.resources();
+                    mostWaiting = Math.max(mostWaiting, Long.parseLong(r.get("udp-waiting")));
+                    Thread.sleep(200);
+                }
+                for (Future<?> f : floods) {
+                    f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                }
+                pool.shutdown();
+                assertThat(mostWaiting).as("bytes waiting for endpoint actors").isLessThanOrEqualTo(budget);
+                Map<String, String> after = broker.resources();
+                assertThat(Long.parseLong(after.get("udp-inbound-drops"))).as("the budget turned datagrams away")
+                        .isPositive();
+                assertServesNewClients(broker);
+                // Once the flood is over, everything that waited has been routed and its bytes given back.
+                org.awaitility.Awaitility.await().atMost(WAIT)
+                        .until(() -> "0".equals(broker.resources().get("udp-waiting")));
+            } finally {
+                for (RawClient raw : sessions) {
+                    raw.close();
+                }
+                for (java.nio.channels.DatagramChannel socket : sockets) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    /** The broker's UDP address, as UDP_READY tells it (with an ephemeral TCP port the UDP port is another one). */
+    private static InetSocketAddress udpAddress(BrokerProcess broker) throws Exception {
+        try (RawClient raw = RawClient.connected(broker.address(), "udp-port")) {
+            raw.send(io.courier.protocol.UdpOpen.INSTANCE);
+            return new InetSocketAddress("127.0.0.1", raw.nextOf(io.courier.protocol.UdpReady.class, WAIT).port());
+        }
+    }
+
     private static void assertServesNewClients(BrokerProcess broker) throws Exception {
         assertThat(broker.isAlive()).as("broker alive; its output:\n%s", broker.output()).isTrue();
         try (RawClient fresh = RawClient.connected(broker.address(), "fresh")) {

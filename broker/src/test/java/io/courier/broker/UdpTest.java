@@ -292,9 +292,9 @@ class UdpTest {
         sub.subscribe("burst.x", m -> received.incrementAndGet());
         sub.flush(WAIT);
         int n = 10_000;
-        // 5 datagrams every millisecond: 5,000/s, far under the 86,000/s bench/udp.sh measured unpaced, so that a
-        // kernel receive buffer at Linux's default cap (about 200 KiB, a few hundred datagrams) rides out a pause of
-        // 50 ms in this JVM, which hosts the broker and both clients.
+        // 5 datagrams every millisecond: 5,000/s, far under the 120,000/s `bench pubsub --udp --rate` carried without
+        // loss (docs/performance.md), so that a kernel receive buffer at Linux's default cap (about 200 KiB, a few
+        // hundred datagrams) rides out a pause of 50 ms in this JVM, which hosts the broker and both clients.
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             pub.publishUdp("burst.x", new byte[64]);
@@ -362,12 +362,12 @@ class UdpTest {
         assertThat(sent).isEqualTo(1_000_000);
     }
 
-    private static DatagramChannel localSocket() throws java.io.IOException {
+    static DatagramChannel localSocket() throws java.io.IOException {
         return DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
     }
 
     /** UDP_OPEN over {@code raw}, then a HELLO from {@code socket}; the caller reads the UDP_BOUND. */
-    private static UdpReady bind(RawClient raw, DatagramChannel socket, InetSocketAddress udpPort)
+    static UdpReady bind(RawClient raw, DatagramChannel socket, InetSocketAddress udpPort)
             throws java.io.IOException {
         raw.send(UdpOpen.INSTANCE);
         UdpReady ready = raw.nextOf(UdpReady.class, WAIT);

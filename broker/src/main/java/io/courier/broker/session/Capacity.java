@@ -7,15 +7,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The broker-wide budgets every connection draws on: bytes queued for subscribers, bytes held in frames received in
- * part, and slots for connections past their handshake (overall and per source address); whether the broker is
- * draining; and the {@link Authenticator} that decides who gets a slot. Made once per broker.
+ * part, bytes of datagrams waiting for their UDP endpoints' actors, and slots for connections past their handshake
+ * (overall and per source address); whether the broker is draining; and the {@link Authenticator} that decides who
+ * gets a slot. Made once per broker.
  */
-public record Capacity(Budget queued, Budget unfinished, Budget connections, AddressSlots perAddress,
-                       AtomicBoolean draining, Authenticator auth) {
+public record Capacity(Budget queued, Budget unfinished, Budget udpWaiting, Budget connections,
+                       AddressSlots perAddress, AtomicBoolean draining, Authenticator auth) {
 
     public static Capacity of(BrokerSettings settings) {
         return new Capacity(new Budget("queued messages", settings.maxPendingTotalBytes()),
                 new Budget("unfinished frames", settings.maxUnfinishedFrameBytes()),
+                new Budget("UDP datagrams waiting", settings.udp().maxWaitingTotal()),
                 new Budget("connections", settings.maxConnections()),
                 new AddressSlots(settings.maxConnectionsPerAddress()), new AtomicBoolean(),
                 new Authenticator(settings.auth()));

@@ -32,15 +32,11 @@ public final class UdpBindings implements UdpSocket.Receiver {
     private final Datagram reader = new Datagram();
     private volatile UdpSocket socket;
 
-    public UdpBindings(UdpSettings settings, UdpStats stats) {
+    /** {@code waiting}: the broker's budget for datagrams waiting for their endpoints' actors. */
+    public UdpBindings(UdpSettings settings, UdpStats stats, Budget waiting) {
         this.settings = settings;
         this.stats = stats;
-        this.waiting = new Budget("UDP datagrams waiting", settings.maxWaitingTotal());
-    }
-
-    /** What the datagrams waiting for endpoint actors hold now, of {@code courier.udp.max-waiting-total}. */
-    public Budget waiting() {
-        return waiting;
+        this.waiting = waiting;
     }
 
     /** The socket is bound: sessions may open bindings from now on. */
