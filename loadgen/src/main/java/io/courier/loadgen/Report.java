@@ -157,6 +157,15 @@ public final class Report {
                     b.micros().getValueAtPercentile(99.9)
                             / (double) Math.max(1, a.micros().getValueAtPercentile(99.9))));
         }
+        for (GameBench.Result r : runs) {
+            // A generator that fell behind makes its own queueing look like the broker's latency: say so.
+            if (r.catchUpSeconds() > 1 || r.lateSends() > 0) {
+                sb.append(String.format(Locale.ROOT, "  note: over %s the load generator fell behind (%,d sends "
+                                + "late, the last update %.1f s after the window): those latency rows measure this "
+                                + "JVM as much as the broker; fewer --players, or the players on other machines%n",
+                        r.transport().toUpperCase(Locale.ROOT), r.lateSends(), r.catchUpSeconds()));
+            }
+        }
         return sb.toString();
     }
 
