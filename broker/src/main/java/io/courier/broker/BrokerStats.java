@@ -31,6 +31,7 @@ public final class BrokerStats {
     final LongAdder routedOut = new LongAdder();
     final LongAdder routedIn = new LongAdder();
     final LongAdder routeDrops = new LongAdder();
+    final LongAdder interestResyncs = new LongAdder();
     final LongAdder publisherPauseTimeouts = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
@@ -179,6 +180,18 @@ public final class BrokerStats {
     /** Publishes that could not be forwarded: no route to that broker, or its route queue full. */
     public long routeDrops() {
         return routeDrops.sum();
+    }
+
+    /**
+     * Times this broker asked another for all of its interest again, having found a gap in the numbered changes
+     * (a lost message between the two): zero on a healthy cluster.
+     */
+    public long interestResyncs() {
+        return interestResyncs.sum();
+    }
+
+    public void interestResyncAsked() {
+        interestResyncs.increment();
     }
 
     public void countRoutedOut() {

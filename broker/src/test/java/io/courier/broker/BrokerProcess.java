@@ -125,7 +125,7 @@ final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    /** Asks the process for its counters: routed-in, routed-out, route-drops, messages-in, peers. */
+    /** Asks the process for its counters: routed-in, routed-out, route-drops, interest-resyncs, messages-in, peers. */
     Map<String, String> stats() throws IOException, InterruptedException {
         return command("stats");
     }
@@ -207,7 +207,8 @@ final class BrokerProcess implements AutoCloseable {
             if (line.equals("stats")) {
                 BrokerStats s = broker.stats();
                 System.out.println(REPLY_LINE + "routed-in=" + s.routedIn() + " routed-out=" + s.routedOut()
-                        + " route-drops=" + s.routeDrops() + " messages-in=" + s.messagesIn()
+                        + " route-drops=" + s.routeDrops() + " interest-resyncs=" + s.interestResyncs()
+                        + " messages-in=" + s.messagesIn()
                         + " peers=" + broker.clusterPeers().size() + " subscriptions=" + broker.subscriptionCount()
                         + " reachable=" + broker.clusterPeers().stream().filter(p -> p.reachable()).count()
                         + " admin-port=" + broker.adminAddress().map(InetSocketAddress::getPort).orElse(-1)
@@ -229,7 +230,8 @@ final class BrokerProcess implements AutoCloseable {
                         + " heap-live=" + live + " heap-max=" + runtime.maxMemory()
                         + " connections=" + capacity.connections().used() + " queued=" + capacity.queued().used()
                         + " unfinished=" + capacity.unfinished().used()
-                        + " udp-waiting=" + capacity.udpWaiting().used() + " udp-waiting-max=" + capacity.udpWaiting().limit()
+                        + " udp-waiting=" + capacity.udpWaiting().used()
+                        + " udp-waiting-max=" + capacity.udpWaiting().limit()
                         + " udp-inbound-drops=" + broker.stats().udp().inboundDrops()
                         + " slow-consumers=" + broker.stats().slowConsumers()
                         + " frame-timeouts=" + broker.stats().frameTimeouts()

@@ -27,8 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,11 +49,15 @@ import javax.net.ssl.SSLEngine;
  * keeps a route link to each (docs/architecture.md, "Between brokers").
  *
  * <p>Interest travels as changes: the {@link Router} reports when a pattern (with its queue group) gains its first or
- * loses its last local subscription; this actor numbers the changes and sends them to every other broker in batches
- * of at most {@value #BATCH_BYTES} bytes. A broker that joins, restarts (a new incarnation) or finds a gap in the
- * numbers gets the whole interest again, in batches, so 100,000 patterns never make one message larger than
- * Artery's frame. Every {@value #KEEPALIVE_MILLIS} ms the current number goes out on its own, so a lost last batch
- * is noticed too.
+ * loses its last local subscription; this actor sends the changes to every other broker in numbered batches of at
+ * most {@value #BATCH_BYTES} bytes, at most {@value #WINDOW} of them unacknowledged per broker. Artery drops what
+ * does not fit its outbound queue, and 100,000 SUBs sent as they came were tens of thousands of messages: the window
+ * keeps interest to a few messages in that queue, and what waits behind it is coalesced per entry (a pattern
+ * subscribed and unsubscribed meanwhile is one change, or none for a broker about to get a snapshot). A broker that
+ * joins, restarts (a new incarnation) or finds a gap in the numbers gets the whole interest again, in batches, so
+ * 100,000 patterns never make one message larger than Artery's frame. Every {@value #KEEPALIVE_MILLIS} ms the last
+ * number sent goes out on its own, so a lost last batch is noticed too, and is answered with the number applied, so
+ * a lost acknowledgement never closes the window for good.
  *
  * <p>Membership is Pekko Cluster's: a member that is removed (the split brain resolver's decision, or a leave) loses
  * its entries and its route at once; one that is unreachable keeps its entries but its route is cut, so nothing
@@ -64,7 +71,13 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "courier-node");
 
     static final int BATCH_BYTES = 64 * 1024;
+    /** Interest batches in flight to one broker: 16 x 64 KiB, a handful of Artery's 3,072 queue slots. */
+    static final int WINDOW = 16;
     static final int KEEPALIVE_MILLIS = 1000;
+    /** A broker waiting this long for the snapshot it asked for asks again (the request or the reply was lost). */
+    private static final long RESYNC_RETRY_NANOS = 5_000_000_000L;
+    /** Changes waiting for one broker beyond its snapshot's size: past this, a snapshot is the smaller message. */
+    private static final int UNSENT_SLACK = 1024;
 
     public interface Command { }
 
@@ -79,9 +92,12 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     public record Interest(String nodeId, long incarnation, long fromSeq, boolean reset, List<String> patterns,
                            List<String> groups, List<Boolean> present) implements Command, ClusterMessage { }
 
-    /** The number of {@code nodeId}'s last change, and how many clients it has: sent every second. */
+    /** The number of the last change {@code nodeId} sent to the receiver, and how many clients it has: every second. */
     public record Keepalive(String nodeId, long incarnation, long seq, int clients)
             implements Command, ClusterMessage { }
+
+    /** {@code nodeId} has applied the changes it was sent up to {@code seq}: more may follow. */
+    public record InterestAck(String nodeId, long incarnation, long seq) implements Command, ClusterMessage { }
 
     /** Send me all your interest again (I found a gap). */
     public record Resync(String nodeId, ActorRef<Command> replyTo) implements Command, ClusterMessage { }
@@ -129,8 +145,16 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         final int routePort;
         final String clientAddress;
         final RouteLink link;
+        /** Its interest as applied here; {@code seq}: the number of its last change applied, -1 awaiting a snapshot. */
         final Map<InterestCounts.Entry, Subscription> interest = new HashMap<>();
         long seq = -1;
+        long resyncAskedNanos = System.nanoTime();
+        /** Ours for it: changes not yet sent (entry -> present), coalesced; the first batch sent resets it if set. */
+        final LinkedHashMap<InterestCounts.Entry, Boolean> unsent = new LinkedHashMap<>();
+        boolean resetPending;
+        /** The number of our last change sent to it, and the last numbers of the batches it has not acknowledged. */
+        long sentSeq;
+        final ArrayDeque<Long> inFlight = new ArrayDeque<>();
         boolean reachable = true;
         int clients;
         int reconnectDelayMillis = 100;
@@ -170,7 +194,6 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     /** The local interest as the others must know it: entry -> present. */
     private final Map<InterestCounts.Entry, Boolean> localInterest = new HashMap<>();
-    private long seq;
 
     private record InterestChange(InterestCounts.Entry entry, boolean present) { }
 
@@ -224,10 +247,14 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                 .onMessage(Hello.class, this::onHello)
                 .onMessage(Interest.class, this::onInterest)
                 .onMessage(Keepalive.class, this::onKeepalive)
+                .onMessage(InterestAck.class, this::onAck)
                 .onMessage(Resync.class, r -> {
                     Peer p = peers.get(r.nodeId());
                     if (p != null) {
-                        sendSnapshot(p.ref);
+                        // What is in flight is discarded there until the snapshot: it no longer holds the window.
+                        p.inFlight.clear();
+                        startSnapshot(p);
+                        send(p);
                     }
                     return this;
                 })
@@ -282,7 +309,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         serversChanged.run();
         // Introduce ourselves in return (it may not have seen us yet), then all we want.
         hello.replyTo().tell(hello());
-        sendSnapshot(hello.replyTo());
+        startSnapshot(peer);
+        send(peer);
         return this;
     }
 
@@ -299,79 +327,89 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     private Behavior<Command> onFlush() {
         flushScheduled.set(false);
-        List<InterestChange> changes = new ArrayList<>();
+        boolean changed = false;
         for (InterestChange c; (c = pending.poll()) != null; ) {
-            changes.add(c);
+            changed = true;
             if (c.present()) {
                 localInterest.put(c.entry(), Boolean.TRUE);
             } else {
                 localInterest.remove(c.entry());
             }
+            for (Peer p : peers.values()) {
+                record(p, c);
+            }
         }
-        if (changes.isEmpty()) {
-            return this;
-        }
-        for (List<InterestChange> batch : batches(changes)) {
-            Interest message = interest(seq + 1, false, batch);
-            seq += batch.size();
-            peers.values().forEach(p -> p.ref.tell(message));
+        if (changed) {
+            peers.values().forEach(this::send);
         }
         return this;
     }
 
-    private void sendSnapshot(ActorRef<Command> to) {
-        List<InterestChange> all = new ArrayList<>(localInterest.size());
-        localInterest.keySet().forEach(e -> all.add(new InterestChange(e, true)));
-        List<List<InterestChange>> batches = batches(all);
-        if (batches.isEmpty()) {
-            to.tell(interest(seq + 1, true, List.of()));
+    private void record(Peer p, InterestChange c) {
+        if (p.resetPending && !c.present()) {
+            // The snapshot it will get starts from nothing: an entry gone meanwhile need not be mentioned.
+            p.unsent.remove(c.entry());
             return;
         }
-        // A snapshot's numbers end at our current number: what we send after it continues from there.
-        long first = seq + 1 - all.size();
-        boolean reset = true;
-        for (List<InterestChange> batch : batches) {
-            to.tell(interest(first, reset, batch));
-            first += batch.size();
-            reset = false;
+        p.unsent.put(c.entry(), c.present());
+        if (!p.resetPending && p.unsent.size() > localInterest.size() + UNSENT_SLACK) {
+            startSnapshot(p);
         }
     }
 
-    private Interest interest(long fromSeq, boolean reset, List<InterestChange> batch) {
-        List<String> patterns = new ArrayList<>(batch.size());
-        List<String> groups = new ArrayList<>(batch.size());
-        List<Boolean> present = new ArrayList<>(batch.size());
-        for (InterestChange c : batch) {
-            patterns.add(c.entry().pattern());
-            groups.add(c.entry().queueGroup());
-            present.add(c.present());
-        }
-        return new Interest(self.nodeId(), self.incarnation(), fromSeq, reset, patterns, groups, present);
+    /** Everything it has of ours is to be replaced by our whole interest, sent as the window lets it go. */
+    private void startSnapshot(Peer p) {
+        p.resetPending = true;
+        p.unsent.clear();
+        localInterest.keySet().forEach(e -> p.unsent.put(e, Boolean.TRUE));
     }
 
-    private static List<List<InterestChange>> batches(List<InterestChange> changes) {
-        List<List<InterestChange>> out = new ArrayList<>();
-        List<InterestChange> batch = new ArrayList<>();
-        int bytes = 0;
-        for (InterestChange c : changes) {
-            int size = 16 + 3 * (c.entry().pattern().length() + c.entry().queueGroup().length());
-            if (!batch.isEmpty() && bytes + size > BATCH_BYTES) {
-                out.add(batch);
-                batch = new ArrayList<>();
-                bytes = 0;
+    /** Sends what waits for {@code p}, in batches, while its window has room. */
+    private void send(Peer p) {
+        while (p.inFlight.size() < WINDOW && (p.resetPending || !p.unsent.isEmpty())) {
+            List<String> patterns = new ArrayList<>();
+            List<String> groups = new ArrayList<>();
+            List<Boolean> present = new ArrayList<>();
+            int bytes = 0;
+            for (Iterator<Map.Entry<InterestCounts.Entry, Boolean>> it = p.unsent.entrySet().iterator();
+                 it.hasNext(); ) {
+                Map.Entry<InterestCounts.Entry, Boolean> change = it.next();
+                InterestCounts.Entry e = change.getKey();
+                int size = 16 + 3 * (e.pattern().length() + e.queueGroup().length());
+                if (!patterns.isEmpty() && bytes + size > BATCH_BYTES) {
+                    break;
+                }
+                patterns.add(e.pattern());
+                groups.add(e.queueGroup());
+                present.add(change.getValue());
+                bytes += size;
+                it.remove();
             }
-            batch.add(c);
-            bytes += size;
+            Interest batch = new Interest(self.nodeId(), self.incarnation(), p.sentSeq + 1, p.resetPending,
+                    patterns, groups, present);
+            p.resetPending = false;
+            p.sentSeq += patterns.size();
+            p.inFlight.add(p.sentSeq);
+            p.ref.tell(batch);
         }
-        if (!batch.isEmpty()) {
-            out.add(batch);
+    }
+
+    private Behavior<Command> onAck(InterestAck ack) {
+        Peer p = peers.get(ack.nodeId());
+        if (p == null || p.incarnation != ack.incarnation()) {
+            return this;
         }
-        return out;
+        while (!p.inFlight.isEmpty() && p.inFlight.peekFirst() <= ack.seq()) {
+            p.inFlight.pollFirst();
+        }
+        send(p);
+        return this;
     }
 
     private Behavior<Command> onTick() {
-        Keepalive k = new Keepalive(self.nodeId(), self.incarnation(), seq, clientCount.getAsInt());
-        peers.values().forEach(p -> p.ref.tell(k));
+        int clients = clientCount.getAsInt();
+        peers.values().forEach(p -> p.ref.tell(new Keepalive(self.nodeId(), self.incarnation(), p.sentSeq,
+                clients)));
         return this;
     }
 
@@ -385,15 +423,14 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         if (in.reset()) {
             router.unsubscribeAll(p.interest.values());
             p.interest.clear();
+            p.seq = in.fromSeq() - 1;
+        } else if (p.seq < 0) {
+            // Waiting for the snapshot asked for: what comes before it is in it.
+            return this;
         } else if (in.fromSeq() != p.seq + 1) {
-            // A batch was lost (Artery drops when its queue is full): start again from a snapshot.
             log.warn("interest from {} skipped from {} to {}: asking for all of it again", p.nodeId,
                     p.seq, in.fromSeq());
-            p.seq = -1;
-            p.ref.tell(new Resync(self.nodeId(), context.getSelf()));
-            return this;
-        }
-        if (p.seq < 0 && !in.reset()) {
+            askResync(p);
             return this;
         }
         for (int i = 0; i < in.patterns().size(); i++) {
@@ -412,8 +449,16 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             }
         }
         p.seq = in.fromSeq() + in.patterns().size() - 1;
+        p.ref.tell(new InterestAck(self.nodeId(), self.incarnation(), p.seq));
         p.publish();
         return this;
+    }
+
+    private void askResync(Peer p) {
+        p.seq = -1;
+        p.resyncAskedNanos = System.nanoTime();
+        stats.interestResyncAsked();
+        p.ref.tell(new Resync(self.nodeId(), context.getSelf()));
     }
 
     private Behavior<Command> onKeepalive(Keepalive k) {
@@ -422,11 +467,18 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             return this;
         }
         p.clients = k.clients();
-        if (p.seq >= 0 && k.seq() > p.seq) {
+        if (p.seq < 0) {
+            if (System.nanoTime() - p.resyncAskedNanos > RESYNC_RETRY_NANOS) {
+                log.warn("interest from {}: no snapshot yet, asking again", p.nodeId);
+                askResync(p);
+            }
+        } else if (k.seq() > p.seq) {
             log.warn("interest from {} is at {} but this broker has up to {}: asking for all of it",
                     p.nodeId, k.seq(), p.seq);
-            p.seq = -1;
-            p.ref.tell(new Resync(self.nodeId(), context.getSelf()));
+            askResync(p);
+        } else {
+            // Acknowledged again: an acknowledgement lost on the way must not hold the sender's window shut.
+            p.ref.tell(new InterestAck(self.nodeId(), self.incarnation(), p.seq));
         }
         p.publish();
         return this;

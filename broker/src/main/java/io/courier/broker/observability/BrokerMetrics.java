@@ -102,6 +102,8 @@ public final class BrokerMetrics implements AutoCloseable {
                 BrokerStats::routedIn);
         counter(r, "courier.cluster.forward.drops", "publishes that could not be forwarded", stats,
                 BrokerStats::routeDrops);
+        counter(r, "courier.cluster.interest.resyncs", "times this broker asked another for all its interest again "
+                + "after a gap in its changes", stats, BrokerStats::interestResyncs);
         udp(r, stats.udp());
         cluster(r, sources::cluster);
         new JvmMemoryMetrics().bindTo(r);
