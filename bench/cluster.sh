@@ -102,7 +102,16 @@ trap 'exit 130' INT TERM
 say() { echo "$*" | tee -a "$log"; }
 
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    free_ports 1
+}
+
+# $1 distinct free ports, one per line: all held open until all are chosen, since a port released by one probe can
+# be handed to the next (two nodes of one run were once given the same client port).
+free_ports() {
+    python3 -c 'import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held: s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in held))' "$1"
 }
 
 # The body of GET $2 on 127.0.0.1:$1, or nothing.
@@ -145,8 +154,11 @@ nats_ready() {
 
 start_cluster() {
     local system=$1 i j seeds="" routes
+    local ports
+    mapfile -t ports < <(free_ports 12)
     for i in 1 2 3; do
-        cport[$i]=$(free_port); aport[$i]=$(free_port); kport[$i]=$(free_port); rport[$i]=$(free_port)
+        cport[$i]=${ports[$((i * 4 - 4))]}; aport[$i]=${ports[$((i * 4 - 3))]}
+        kport[$i]=${ports[$((i * 4 - 2))]}; rport[$i]=${ports[$((i * 4 - 1))]}
     done
     for i in 1 2 3; do seeds="${seeds:+$seeds,}127.0.0.1:${kport[$i]}"; done
     for i in 1 2 3; do

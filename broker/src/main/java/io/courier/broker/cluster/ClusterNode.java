@@ -56,8 +56,9 @@ import javax.net.ssl.SSLEngine;
  * subscribed and unsubscribed meanwhile is one change, or none for a broker about to get a snapshot). A broker that
  * joins, restarts (a new incarnation) or finds a gap in the numbers gets the whole interest again, in batches, so
  * 100,000 patterns never make one message larger than Artery's frame. Every {@value #KEEPALIVE_MILLIS} ms the last
- * number sent goes out on its own, so a lost last batch is noticed too, and is answered with the number applied, so
- * a lost acknowledgement never closes the window for good.
+ * number sent goes out on its own, so a lost last batch is noticed too, and is answered with the number applied:
+ * that answer acknowledges everything before it, so batches ask for an acknowledgement of their own only once half
+ * the window is used, and a lost acknowledgement never closes the window for good.
  *
  * <p>Membership is Pekko Cluster's: a member that is removed (the split brain resolver's decision, or a leave) loses
  * its entries and its route at once; one that is unreachable keeps its entries but its route is cut, so nothing
@@ -87,10 +88,12 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     /**
      * Interest changes of {@code nodeId}, numbered: {@code fromSeq} is the number of the first. With {@code reset}
-     * the receiver first forgets all it had from that broker (the start of a full snapshot).
+     * the receiver first forgets all it had from that broker (the start of a full snapshot); with {@code ack} it
+     * acknowledges the batch at once (else the next keepalive does).
      */
-    public record Interest(String nodeId, long incarnation, long fromSeq, boolean reset, List<String> patterns,
-                           List<String> groups, List<Boolean> present) implements Command, ClusterMessage { }
+    public record Interest(String nodeId, long incarnation, long fromSeq, boolean reset, boolean ack,
+                           List<String> patterns, List<String> groups, List<Boolean> present)
+            implements Command, ClusterMessage { }
 
     /** The number of the last change {@code nodeId} sent to the receiver, and how many clients it has: every second. */
     public record Keepalive(String nodeId, long incarnation, long seq, int clients)
@@ -385,7 +388,9 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                 bytes += size;
                 it.remove();
             }
-            Interest batch = new Interest(self.nodeId(), self.incarnation(), p.sentSeq + 1, p.resetPending,
+            // Acknowledged at once only from half the window on: a rare SUB is acknowledged by the keepalive.
+            boolean ack = p.inFlight.size() + 1 >= WINDOW / 2;
+            Interest batch = new Interest(self.nodeId(), self.incarnation(), p.sentSeq + 1, p.resetPending, ack,
                     patterns, groups, present);
             p.resetPending = false;
             p.sentSeq += patterns.size();
@@ -449,7 +454,9 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             }
         }
         p.seq = in.fromSeq() + in.patterns().size() - 1;
-        p.ref.tell(new InterestAck(self.nodeId(), self.incarnation(), p.seq));
+        if (in.ack()) {
+            p.ref.tell(new InterestAck(self.nodeId(), self.incarnation(), p.seq));
+        }
         p.publish();
         return this;
     }
