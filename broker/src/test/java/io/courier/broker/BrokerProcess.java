@@ -152,6 +152,11 @@ final class BrokerProcess implements AutoCloseable {
         command("blackhole " + nodeId);
     }
 
+    /** Undoes {@link #blackhole}: the broker's Artery carries traffic to and from {@code nodeId} again. */
+    void heal(String nodeId) throws IOException, InterruptedException {
+        command("heal " + nodeId);
+    }
+
     private synchronized Map<String, String> command(String line) throws IOException, InterruptedException {
         int seen = output.length();
         commands.write((line + "\n").getBytes(StandardCharsets.UTF_8));
@@ -236,14 +241,16 @@ final class BrokerProcess implements AutoCloseable {
                         + " slow-consumers=" + broker.stats().slowConsumers()
                         + " frame-timeouts=" + broker.stats().frameTimeouts()
                         + " protocol-errors=" + broker.stats().protocolErrors());
-            } else if (line.startsWith("blackhole ")) {
-                Address peer = AddressFromURIString.parse(line.substring("blackhole ".length()).trim());
+            } else if (line.startsWith("blackhole ") || line.startsWith("heal ")) {
+                boolean blackhole = line.startsWith("blackhole ");
+                Address peer = AddressFromURIString.parse(line.substring(line.indexOf(' ') + 1).trim());
                 ExtendedActorSystem classic = (ExtendedActorSystem) Adapter.toClassic(broker.actorSystem());
                 ((RemoteActorRefProvider) classic.provider()).transport().managementCommand(
                         new ThrottlerTransportAdapter.SetThrottle(peer,
                                 org.apache.pekko.remote.transport.ThrottlerTransportAdapter$Direction$Both$.MODULE$,
-                                ThrottlerTransportAdapter.Blackhole$.MODULE$));
-                System.out.println(REPLY_LINE + "blackholed=" + peer);
+                                blackhole ? ThrottlerTransportAdapter.Blackhole$.MODULE$
+                                        : ThrottlerTransportAdapter.Unthrottled$.MODULE$));
+                System.out.println(REPLY_LINE + (blackhole ? "blackholed=" : "healed=") + peer);
             }
             System.out.flush();
         }

@@ -274,6 +274,47 @@ class ClusterFailoverTest {
                 && client.connectedServer().getPort() != minority.address().getPort() && received.get() > before + 100);
     }
 
+    @Test
+    void interestChangedWhileAPeerHearsNothingReachesItOnceItHearsAgain() throws Exception {
+        startCluster();
+        BrokerProcess node1 = nodes.get(0);
+        BrokerProcess node2 = nodes.get(1);
+        String id1 = nodeId(clusterPorts[0]);
+        String id2 = nodeId(clusterPorts[1]);
+        long resyncsBefore = Long.parseLong(node2.stats().get("interest-resyncs"));
+        Connection sub = client(node1, "subscribed-in-the-silence");
+        int topics = 40;
+        BitSet got = new BitSet(topics);
+        node1.blackhole(id2);
+        node2.blackhole(id1);
+        // One SUB at a time, each a batch of its own: more than the 16 a peer may leave unacknowledged, all lost,
+        // for less than the failure detector's pause (10 s here), so node 2 stays a reachable member throughout.
+        for (int i = 0; i < topics; i++) {
+            int n = i;
+            sub.subscribe("silence." + i, m -> {
+                synchronized (got) {
+                    got.set(n);
+                }
+            });
+            sub.flush(WAIT);
+        }
+        Thread.sleep(1000);
+        node1.heal(id2);
+        node2.heal(id1);
+        Connection pub = client(node2, "publisher-after-the-silence");
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+            for (int i = 0; i < topics; i++) {
+                pub.publish("silence." + i, new byte[1]);
+            }
+            synchronized (got) {
+                return got.cardinality() == topics;
+            }
+        });
+        // The keepalive showed node 2 a gap, and the snapshot it asked for went through a window the lost batches
+        // had filled.
+        assertThat(Long.parseLong(node2.stats().get("interest-resyncs"))).isGreaterThan(resyncsBefore);
+    }
+
     private static String nodeId(int clusterPort) {
         return "pekko://courier@127.0.0.1:" + clusterPort;
     }
