@@ -277,6 +277,8 @@ class ClusterFailoverTest {
     @Test
     void interestChangedWhileAPeerHearsNothingReachesItOnceItHearsAgain() throws Exception {
         startCluster();
+        // Up members are not yet peers: until they have said Hello, interest has nothing to be lost from.
+        awaitPeers(nodes, 2);
         BrokerProcess node1 = nodes.get(0);
         BrokerProcess node2 = nodes.get(1);
         String id1 = nodeId(clusterPorts[0]);
