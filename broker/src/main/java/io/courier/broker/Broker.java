@@ -17,12 +17,16 @@ import io.courier.broker.observability.MemberEvents;
 import io.courier.broker.observability.SystemEvents;
 import io.courier.broker.routing.Router;
 import io.courier.broker.session.Capacity;
+import io.courier.broker.session.ChannelLink;
+import io.courier.broker.session.Incoming;
 import io.courier.broker.session.RouteSession;
+import io.courier.broker.session.StreamIncoming;
 import io.courier.broker.session.ConnectionsSupervisor;
 import io.courier.broker.routing.LastValues;
 import io.courier.broker.session.UdpBindings;
 import io.courier.broker.session.UdpSide;
 import io.courier.broker.transport.tcp.TlsEngines;
+import io.courier.broker.transport.tcp.IoLoops;
 import io.courier.broker.transport.tcp.TcpListener;
 import io.courier.broker.transport.tcp.TlsListener;
 import io.courier.broker.transport.udp.UdpListener;
@@ -47,6 +51,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLEngine;
 import java.net.InetAddress;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -64,6 +69,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.BiFunction;
 
@@ -330,7 +336,7 @@ public final class Broker implements AutoCloseable {
                         context.spawn(ClusterNode.create(settings, stats, capacity, router, start.self(), view,
                                 () -> (int) stats.connections(),
                                 () -> supervisor.tell(ConnectionsSupervisor.ServersChanged.INSTANCE),
-                                start.routeTls()), "cluster");
+                                start.routeTls(), start.loops()), "cluster");
                         return Behaviors.same();
                     })
                     .onMessage(StartUdp.class, start -> {
@@ -350,33 +356,32 @@ public final class Broker implements AutoCloseable {
         system.getWhenTerminated().thenRun(capacity.auth()::close);
         try {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
-            Tcp.ServerBinding plain = settings.tls().plainListener()
-                    ? TcpListener.bind(system, settings.host(), settings.port(), settings.listenBacklog(), supervisor)
-                            .toCompletableFuture().get(10, TimeUnit.SECONDS)
-                    : null;
+            IoLoops loops = new IoLoops(settings.ioThreads(), ChannelLink.MAX_WRITE_BATCH);
+            system.getWhenTerminated().thenRun(loops::close);
+            TcpListener plain = settings.tls().plainListener() ? bindPlain(settings, loops, supervisor) : null;
             Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
             // Clients are told the plain address while there is one (a TLS client may be told it; see
             // docs/security.md), else the TLS one.
-            Tcp.ServerBinding binding = plain != null ? plain : tls;
+            InetSocketAddress clientAddress = plain != null ? plain.localAddress() : tls.localAddress();
             InetSocketAddress tlsAddress = tls == null ? null : tls.localAddress();
-            bound.complete(binding.localAddress());
+            bound.complete(clientAddress);
             registerShutdown(system, plain, tls, supervisor, settings);
             InetSocketAddress udpAddress = null;
             if (udp.bindings() != null) {
                 // With courier.port = 0 the TCP port's number may be taken for UDP: then any free port too.
                 UdpSocket socket = bindUdp(settings, settings.port() == 0 || plain == null ? settings.port()
-                                : binding.localAddress().getPort(), stats.udp());
+                                : clientAddress.getPort(), stats.udp());
                 udpAddress = socket.localAddress();
                 udp.bindings().attach(socket);
                 system.tell(new StartUdp(socket));
             }
             if (cluster.enabled()) {
-                startCluster(system, settings, stats, capacity, router, view, binding.localAddress(), routeTls);
+                startCluster(system, settings, stats, capacity, router, view, clientAddress, routeTls, loops);
                 system.systemActorOf(MemberEvents.create(events), "courier-member-events",
                         org.apache.pekko.actor.typed.Props.empty());
             }
             logStart(settings, plain == null ? null : plain.localAddress(), tlsAddress, udpAddress, effective);
-            Broker broker = new Broker(system, settings, stats, router, capacity, binding.localAddress(), udpAddress,
+            Broker broker = new Broker(system, settings, stats, router, capacity, clientAddress, udpAddress,
                     tlsAddress, view);
             broker.configuration = () -> config;
             broker.startAdmin();
@@ -397,6 +402,18 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    /** Binds the plain client port on the I/O loops, failing with the address and the reason when it cannot. */
+    private static TcpListener bindPlain(BrokerSettings settings, IoLoops loops,
+                                         ActorRef<ConnectionsSupervisor.Command> supervisor) {
+        try {
+            return TcpListener.bind(settings.host(), settings.port(), settings.listenBacklog(), loops,
+                    link -> supervisor.tell(new ConnectionsSupervisor.Accept(link)));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
+                    + rootMessage(e), e);
+        }
+    }
+
     /** Binds the TLS listener on {@code courier.tls.port}, failing with the key to change when it cannot. */
     private static Tcp.ServerBinding bindTls(ActorSystem<Guardian> system, BrokerSettings settings, TlsEngines tls,
                                              BrokerStats stats, ActorRef<ConnectionsSupervisor.Command> supervisor)
@@ -414,8 +431,11 @@ public final class Broker implements AutoCloseable {
     interface Guardian { }
 
     /** {@code routeTls}: client engines for the route links, null for plain TCP. */
-    private record StartCluster(ClusterNode.Self self, BiFunction<String, Integer, SSLEngine> routeTls)
+    private record StartCluster(ClusterNode.Self self, BiFunction<String, Integer, SSLEngine> routeTls, IoLoops loops)
             implements Guardian { }
+
+    /** listen(2)'s backlog of the route port: one socket per other broker, and their reconnects. */
+    private static final int ROUTE_BACKLOG = 100;
 
     private record StartUdp(UdpSocket socket) implements Guardian { }
 
@@ -437,26 +457,36 @@ public final class Broker implements AutoCloseable {
      */
     private static void startCluster(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats,
                                      Capacity capacity, Router router, ClusterNode.View view,
-                                     InetSocketAddress clients, TlsEngines routeTls)
+                                     InetSocketAddress clients, TlsEngines routeTls, IoLoops loops)
             throws InterruptedException, TimeoutException {
         ClusterSettings cluster = settings.cluster();
         Materializer materializer = Materializer.matFromSystem(system);
-        Tcp.ServerBinding routes;
+        Consumer<Incoming> serve = incoming -> RouteSession.accept(incoming, router, stats, settings, capacity,
+                view::accepts, materializer);
+        InetSocketAddress routeAddress;
+        Supplier<CompletionStage<?>> unbind;
         try {
-            Source<Tcp.IncomingConnection, CompletionStage<Tcp.ServerBinding>> accepted = routeTls == null
-                    ? Tcp.get(system).bind(cluster.host(), cluster.routePort())
-                    : Tcp.get(system).bindWithTls(cluster.host(), cluster.routePort(), routeTls::newEngine, 100,
-                            List.of(), Optional.empty(), session -> Optional.empty(), TLSClosing.eagerClose());
-            routes = accepted
-                    .to(Sink.foreach(incoming -> RouteSession.accept(incoming, router, stats, settings, capacity,
-                            view::accepts, materializer)))
-                    .run(materializer).toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
+            if (routeTls == null) {
+                TcpListener routes = TcpListener.bind(cluster.host(), cluster.routePort(), ROUTE_BACKLOG, loops,
+                        serve::accept);
+                routeAddress = routes.localAddress();
+                unbind = routes::unbind;
+            } else {
+                Tcp.ServerBinding routes = Tcp.get(system).bindWithTls(cluster.host(), cluster.routePort(),
+                                routeTls::newEngine, ROUTE_BACKLOG, List.of(), Optional.empty(),
+                                session -> Optional.empty(), TLSClosing.eagerClose())
+                        .to(Sink.foreach(incoming -> serve.accept(StreamIncoming.of(incoming))))
+                        .run(materializer).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                routeAddress = routes.localAddress();
+                unbind = routes::unbind;
+            }
+        } catch (ExecutionException | IOException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("cannot bind the route port " + cluster.host() + ":" + cluster.routePort()
-                    + " (courier.cluster.route-port): " + rootMessage(e.getCause()), e.getCause());
+                    + " (courier.cluster.route-port): " + rootMessage(cause), cause);
         }
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseClusterExitingDone(), "courier-unbind-routes",
-                () -> routes.unbind().thenApply(x -> Done.getInstance()));
+                () -> unbind.get().thenApply(x -> Done.getInstance()));
         Cluster members = Cluster.get(system);
         if (cluster.seeds().isEmpty()) {
             members.manager().tell(Join.create(members.selfMember().address()));
@@ -464,9 +494,9 @@ public final class Broker implements AutoCloseable {
         String nodeId = members.selfMember().address().toString();
         long incarnation = ThreadLocalRandom.current().nextLong();
         system.tell(new StartCluster(new ClusterNode.Self(nodeId, incarnation, cluster.host(),
-                routes.localAddress().getPort(), hostPort(advertisedHost(settings, clients))),
-                routeTls == null ? null : routeTls::newClientEngine));
-        log.info("cluster node {} (routes on {}{}), joining through {}", nodeId, hostPort(routes.localAddress()),
+                routeAddress.getPort(), hostPort(advertisedHost(settings, clients))),
+                routeTls == null ? null : routeTls::newClientEngine, loops));
+        log.info("cluster node {} (routes on {}{}), joining through {}", nodeId, hostPort(routeAddress),
                 routeTls == null ? "" : "; cluster traffic over mutual TLS",
                 cluster.seeds().isEmpty() ? "itself" : String.join(", ", cluster.seeds()));
     }
@@ -489,7 +519,7 @@ public final class Broker implements AutoCloseable {
         return bound;
     }
 
-    private static void registerShutdown(ActorSystem<Guardian> system, Tcp.ServerBinding plain,
+    private static void registerShutdown(ActorSystem<Guardian> system, TcpListener plain,
                                          Tcp.ServerBinding tls, ActorRef<ConnectionsSupervisor.Command> supervisor,
                                          BrokerSettings settings) {
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);

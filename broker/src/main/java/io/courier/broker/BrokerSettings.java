@@ -56,6 +56,7 @@ public record BrokerSettings(
         Duration closeTimeout,
         Duration shutdownTimeout,
         int matchCacheSize,
+        int ioThreads,
         ClusterSettings cluster,
         AdminSettings admin,
         UdpSettings udp,
@@ -115,6 +116,8 @@ public record BrokerSettings(
                 r.positiveDuration("courier.close-timeout"),
                 r.positiveDuration("courier.shutdown-timeout"),
                 r.count("courier.routing.match-cache-size", 0, 10_000_000),
+                r.countOrAuto("courier.io-threads", Math.max(1, Runtime.getRuntime().availableProcessors() / 2), 1,
+                        1024),
                 readCluster(r),
                 new AdminSettings(r.bool("courier.admin.enabled"), r.nonEmptyString("courier.admin.host"),
                         r.count("courier.admin.port", 0, 65535)),
@@ -328,6 +331,11 @@ public record BrokerSettings(
                 throw invalid(key, e);
             }
             return (int) checkRange(key, v, min, max);
+        }
+
+        /** A count, or {@code auto} for {@code auto}. */
+        int countOrAuto(String key, int auto, int min, int max) {
+            return string(key).trim().equalsIgnoreCase("auto") ? auto : count(key, min, max);
         }
 
         /** A size in bytes: a number, or a number with a unit ({@code 8 KiB}, {@code 1 MiB}). */

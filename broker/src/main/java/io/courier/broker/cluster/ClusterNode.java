@@ -8,6 +8,7 @@ import io.courier.broker.routing.Router;
 import io.courier.broker.routing.Subscription;
 import io.courier.broker.session.Capacity;
 import io.courier.broker.session.RouteLink;
+import io.courier.broker.transport.tcp.IoLoops;
 import io.courier.protocol.RouteHello;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -169,7 +170,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             this.routeHost = hello.routeHost();
             this.routePort = hello.routePort();
             this.clientAddress = hello.clientAddress();
-            this.link = new RouteLink(index, nodeId, settings.cluster().routeMaxPending(), stats, capacity, routeTls);
+            this.link = new RouteLink(index, nodeId, settings.cluster().routeMaxPending(), stats, capacity, routeTls,
+                    loops);
         }
 
         void publish() {
@@ -190,6 +192,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private final Runnable serversChanged;
     /** Client TLS engines for the route links when {@code courier.cluster.tls} is on; null: plain TCP. */
     private final BiFunction<String, Integer, SSLEngine> routeTls;
+    /** Where plain route links run. */
+    private final IoLoops loops;
     private final Map<String, Peer> peers = new HashMap<>();
     private final boolean[] slots = new boolean[RemoteSubscriber.MAX_NODES];
     /** Local interest changes from the router (any thread), in order, not yet numbered and sent. */
@@ -202,17 +206,18 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     public static Behavior<Command> create(BrokerSettings settings, BrokerStats stats, Capacity capacity, Router router,
                                            Self self, View view, IntSupplier clientCount, Runnable serversChanged,
-                                           BiFunction<String, Integer, SSLEngine> routeTls) {
+                                           BiFunction<String, Integer, SSLEngine> routeTls, IoLoops loops) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> new ClusterNode(context, timers, settings,
-                stats, capacity, router, self, view, clientCount, serversChanged, routeTls)));
+                stats, capacity, router, self, view, clientCount, serversChanged, routeTls, loops)));
     }
 
     private ClusterNode(ActorContext<Command> context, TimerScheduler<Command> timers, BrokerSettings settings,
                         BrokerStats stats, Capacity capacity, Router router, Self self, View view,
                         IntSupplier clientCount, Runnable serversChanged,
-                        BiFunction<String, Integer, SSLEngine> routeTls) {
+                        BiFunction<String, Integer, SSLEngine> routeTls, IoLoops loops) {
         super(context);
         this.routeTls = routeTls;
+        this.loops = loops;
         this.serversChanged = serversChanged;
         this.context = context;
         this.timers = timers;

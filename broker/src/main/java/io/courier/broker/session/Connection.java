@@ -3,7 +3,6 @@ package io.courier.broker.session;
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
 import io.courier.broker.routing.Router;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -13,11 +12,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Keep;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 
 import io.courier.broker.routing.LastValues;
 
@@ -27,8 +21,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * One actor per client link, child of the {@link ConnectionsSupervisor}: it materialises the link's stream (the
- * {@link Session} reading in {@link SessionSink}, the {@link Outbox} writing through {@link OutboxSource}), drives
+ * One actor per client link, child of the {@link ConnectionsSupervisor}: it starts the link (the {@link Session}
+ * reading what the client sends, the {@link Outbox} writing to it; see {@link Incoming#run}), drives
  * the link's timers (connect timeout, heartbeat, frame deadline, drop reports, close timeout), relays the broker's
  * shutdown, and lives exactly as long as the link. If the link's handling fails (its session's code, or delivering
  * to it on a publisher's thread), this actor fails with the cause once the link has closed, so the supervisor counts
@@ -80,8 +74,6 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         }
     }
 
-    /** Largest buffer handed to the TCP stage at once: big enough to amortise a write, small enough to stay fair. */
-    private static final int MAX_WRITE_BATCH = 256 * 1024;
     private static final String HEARTBEAT = "heartbeat";
     private static final String FRAME_CHECK = "frame-check";
     private static final String DROP_REPORT = "drop-report";
@@ -151,12 +143,8 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         };
         Session logic = new Session(id, incoming.remoteAddress(), settings, stats, router, udp.bindings(),
                 udp.lastValues(), servers, outbox, owner, capacity, incoming.tlsPrincipal());
-        Sink<ByteString, Consumer<Session.Event>> inbound =
-                Sink.fromGraph(new SessionSink<>(logic, stats, settings.publisherPause(),
-                        failure -> self.tell(new StreamStopped(failure))));
-        Source<ByteString, NotUsed> outbound = Source.fromGraph(new OutboxSource(outbox, MAX_WRITE_BATCH));
-        this.session = incoming.handleWith(Flow.fromSinkAndSourceCoupledMat(inbound, outbound, Keep.left()),
-                materializer);
+        this.session = incoming.run(logic, outbox, stats, settings.publisherPause(),
+                failure -> self.tell(new StreamStopped(failure)), materializer);
         timers.startSingleTimer(new Tick(Session.ConnectTimedOut.INSTANCE), settings.connectTimeout());
     }
 

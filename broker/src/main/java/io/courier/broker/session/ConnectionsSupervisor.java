@@ -18,10 +18,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 import java.net.InetAddress;
@@ -58,12 +54,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     public enum ServersChanged implements Command { INSTANCE }
 
     /** A client connection was accepted; its flow must be materialised promptly. */
-    public record Accept(Incoming incoming) implements Command {
-        /** A plain TCP connection. */
-        public Accept(Tcp.IncomingConnection connection) {
-            this(Incoming.plain(connection));
-        }
-    }
+    public record Accept(Incoming incoming) implements Command { }
 
     /** Connection {@code id} finished its handshake. */
     record Established(long id) implements Command { }
@@ -179,7 +170,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
             ErrorCode code = draining ? ErrorCode.SERVER_SHUTDOWN : ErrorCode.TOO_MANY_CONNECTIONS;
             stats.errorSent(code);
             ByteString err = ByteString.fromArrayUnsafe(FrameCodec.encode(new Err(code, reason)));
-            accept.incoming().handleWith(Flow.fromSinkAndSource(Sink.ignore(), Source.single(err)), materializer);
+            accept.incoming().refuse(err, materializer);
             return this;
         }
         InetSocketAddress remote = accept.incoming().remoteAddress();

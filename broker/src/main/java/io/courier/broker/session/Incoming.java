@@ -1,18 +1,19 @@
 package io.courier.broker.session;
 
+import io.courier.broker.BrokerStats;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A client link a listener accepted, as a {@link Connection} runs it: where it comes from, the verified identity its
- * transport carries, and how to run the link's byte flow on it. A plain TCP link is Pekko's own
- * {@link Tcp.IncomingConnection}, unchanged; a TLS link ({@code transport.tcp.TlsListener}) has finished its
- * handshake before it gets here.
+ * transport carries, and how to run the link's session and outbox on it. A plain TCP link is a {@link ChannelLink}
+ * on one of the broker's I/O loops; a TLS link ({@code transport.tcp.TlsListener}) is a {@link StreamIncoming} that
+ * has finished its handshake before it gets here.
  */
 public interface Incoming {
 
@@ -24,26 +25,14 @@ public interface Incoming {
      */
     Optional<String> tlsPrincipal();
 
-    /** Runs {@code flow} on the link: bytes the client sent in, bytes for the client out. */
-    <M> M handleWith(Flow<ByteString, ByteString, M> flow, Materializer materializer);
+    /**
+     * Runs the link: {@code intake} reads what the client sends (paced by a {@link LinkReader}), {@code outbox} is
+     * written to it; {@code stopped} is told once the link has stopped. Returns the function that posts the intake's
+     * events onto the link's thread.
+     */
+    <E> Consumer<E> run(Intake<E> intake, Outbox outbox, BrokerStats stats, Duration maxPause,
+                        LinkReader.Stopped stopped, Materializer materializer);
 
-    /** A plain TCP link. */
-    static Incoming plain(Tcp.IncomingConnection connection) {
-        return new Incoming() {
-            @Override
-            public InetSocketAddress remoteAddress() {
-                return connection.remoteAddress();
-            }
-
-            @Override
-            public Optional<String> tlsPrincipal() {
-                return Optional.empty();
-            }
-
-            @Override
-            public <M> M handleWith(Flow<ByteString, ByteString, M> flow, Materializer materializer) {
-                return connection.handleWith(flow, materializer);
-            }
-        };
-    }
+    /** Writes {@code frame} (an ERR saying why) and closes the link, reading nothing from it. */
+    void refuse(ByteString frame, Materializer materializer);
 }

@@ -5,6 +5,7 @@ import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.routing.RemoteSubscriber;
 import io.courier.broker.routing.Subscription;
 import io.courier.protocol.FrameCodec;
+import io.courier.broker.transport.tcp.IoLoops;
 import io.courier.protocol.RouteHello;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -20,6 +21,8 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLEngine;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
@@ -34,7 +37,8 @@ import java.util.function.BiFunction;
 public final class RouteLink implements RemoteSubscriber {
 
     private static final Logger log = LoggerFactory.getLogger(RouteLink.class);
-    private static final int MAX_WRITE_BATCH = 256 * 1024;
+    /** Another broker answers at once or not at all: its route port is bound before it joins. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private final int index;
     private final String nodeId;
@@ -43,11 +47,14 @@ public final class RouteLink implements RemoteSubscriber {
     private final Capacity capacity;
     /** Makes the client TLS engine for a link to host and port when the cluster runs TLS; null: plain TCP. */
     private final BiFunction<String, Integer, SSLEngine> tls;
+    /** Where a plain link runs. */
+    private final IoLoops loops;
     private volatile Outbox outbox;
 
     public RouteLink(int index, String nodeId, long routeMaxPending, BrokerStats stats, Capacity capacity,
-                     BiFunction<String, Integer, SSLEngine> tls) {
+                     BiFunction<String, Integer, SSLEngine> tls, IoLoops loops) {
         this.tls = tls;
+        this.loops = loops;
         this.index = index;
         this.nodeId = nodeId;
         this.routeMaxPending = routeMaxPending;
@@ -94,14 +101,27 @@ public final class RouteLink implements RemoteSubscriber {
         Outbox o = new Outbox(Outbox.Limits.route(routeMaxPending), stats, capacity.queued(), capacity.draining(),
                 reason -> log.warn("route to {}: {}", nodeId, reason));
         o.offerControl(ByteString.fromArrayUnsafe(FrameCodec.encode(hello)));
-        Source<ByteString, ?> out = Source.fromGraph(new OutboxSource(o, MAX_WRITE_BATCH));
-        Flow<ByteString, ByteString, CompletionStage<Tcp.OutgoingConnection>> transport = tls == null
-                ? Tcp.get(system).outgoingConnection(host, port)
-                : Tcp.get(system).outgoingConnectionWithTls(new InetSocketAddress(host, port),
-                        () -> tls.apply(host, port));
-        CompletionStage<Done> done = transport
-                .joinMat(Flow.fromSinkAndSourceCoupledMat(Sink.ignore(), out, Keep.left()), Keep.right())
-                .run(Materializer.matFromSystem(system));
+        CompletionStage<Done> done;
+        if (tls == null) {
+            // The other broker writes nothing on it: what it reads is ignored, its end is the link's.
+            CompletableFuture<Done> linkEnded = new CompletableFuture<>();
+            ChannelLink.connect(new InetSocketAddress(host, port), loops.next(), CONNECT_TIMEOUT)
+                    .whenComplete((link, failure) -> {
+                        if (failure != null) {
+                            linkEnded.completeExceptionally(failure);
+                        } else {
+                            link.run(Intake.ignoring(), o, stats, Duration.ZERO,
+                                    f -> linkEnded.complete(Done.getInstance()), null);
+                        }
+                    });
+            done = linkEnded;
+        } else {
+            Source<ByteString, ?> out = Source.fromGraph(new OutboxSource(o, StreamIncoming.MAX_WRITE_BATCH));
+            done = Tcp.get(system).outgoingConnectionWithTls(new InetSocketAddress(host, port),
+                            () -> tls.apply(host, port))
+                    .joinMat(Flow.fromSinkAndSourceCoupledMat(Sink.ignore(), out, Keep.left()), Keep.right())
+                    .run(Materializer.matFromSystem(system));
+        }
         outbox = o;
         return done.whenComplete((d, e) -> {
             if (ended.compareAndSet(false, true)) {

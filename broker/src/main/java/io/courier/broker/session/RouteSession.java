@@ -9,13 +9,7 @@ import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.RouteHello;
 import io.courier.protocol.Topic;
-import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.SharedKillSwitch;
-import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,24 +73,22 @@ public final class RouteSession implements Intake<RouteSession.Event> {
     }
 
     /**
-     * Serves an accepted route connection: reads it with a {@link RouteSession} in a {@link SessionSink}; the link
-     * writes nothing back. Ends when the other broker closes it or the session refuses what it reads.
+     * Serves an accepted route connection: reads it with a {@link RouteSession} in a {@link LinkReader}; the link
+     * writes nothing back (its outbox stays empty and only serves to cut it). Ends when the other broker closes it or
+     * the session refuses what it reads.
      */
-    public static void accept(Tcp.IncomingConnection incoming, Router router, BrokerStats stats,
-                              BrokerSettings settings, Capacity capacity, Authority authority,
-                              Materializer materializer) {
+    public static void accept(Incoming incoming, Router router, BrokerStats stats, BrokerSettings settings,
+                              Capacity capacity, Authority authority, Materializer materializer) {
         String remote = incoming.remoteAddress().toString();
-        SharedKillSwitch kill = KillSwitches.shared("route-from-" + remote);
+        Outbox none = new Outbox(Outbox.Limits.route(settings.cluster().routeMaxPending()), stats, capacity.queued(),
+                capacity.draining(), reason -> { });
         RouteSession session = new RouteSession(remote, router, stats, settings, capacity, authority,
-                () -> kill.shutdown());
-        Sink<ByteString, Consumer<Event>> in = Sink.fromGraph(new SessionSink<>(session, stats,
-                settings.publisherPause(), failure -> {
-                    if (failure != null) {
-                        log.error("route from {} failed", session.nodeId(), failure);
-                    }
-                }));
-        incoming.handleWith(Flow.fromSinkAndSourceCoupled(in, Source.<ByteString>maybe()).via(kill.flow()),
-                materializer);
+                () -> none.abort(new IllegalStateException("route from " + remote + " refused")));
+        incoming.run(session, none, stats, settings.publisherPause(), failure -> {
+            if (failure != null) {
+                log.error("route from {} failed", session.nodeId(), failure);
+            }
+        }, materializer);
     }
 
     /** The node at the other end, once its ROUTE_HELLO was accepted. */

@@ -1,34 +1,140 @@
 package io.courier.broker.transport.tcp;
 
-import io.courier.broker.session.ConnectionsSupervisor;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Tcp;
+import io.courier.broker.session.ChannelLink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-import java.util.List;
-import java.util.Optional;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * Binds the client TCP port with Pekko Streams and hands every accepted socket to the connections supervisor,
- * which gives it its own {@code Connection} actor. (Pekko enables TCP_NODELAY on accepted sockets.)
+ * A plain TCP port (clients', or routes' from other brokers): a non-blocking server socket on the first
+ * {@link IoLoop} that hands every accepted socket, with TCP_NODELAY on, as a {@link ChannelLink} on the next loop,
+ * to its owner: for clients, the connections supervisor, which gives it its own {@code Connection} actor.
  */
-public final class TcpListener {
+public final class TcpListener implements IoLoop.Handler {
 
-    private TcpListener() {
+    private static final Logger log = LoggerFactory.getLogger(TcpListener.class);
+    /** Sockets accepted per turn of the loop: the links already open get their turn between herds. */
+    private static final int ACCEPTS_PER_TURN = 256;
+    /** How long accepting pauses when the process is out of file descriptors (accept would fail at once again). */
+    private static final long ACCEPT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final ServerSocketChannel server;
+    private final IoLoop acceptor;
+    private final IoLoops loops;
+    private final Consumer<ChannelLink> accepted;
+    private final InetSocketAddress localAddress;
+    private SelectionKey key;
+
+    private TcpListener(ServerSocketChannel server, IoLoops loops, Consumer<ChannelLink> accepted)
+            throws IOException {
+        this.server = server;
+        this.loops = loops;
+        this.acceptor = loops.first();
+        this.accepted = accepted;
+        this.localAddress = (InetSocketAddress) server.getLocalAddress();
     }
 
     /**
-     * Binds {@code host:port} with listen(2)'s {@code backlog}; the stage completes with the binding, or fails when
-     * the port cannot be bound.
+     * Binds {@code host:port} with listen(2)'s {@code backlog}, or fails with the reason it cannot; each accepted link
+     * goes to {@code accepted}, on the accepting loop's thread.
      */
-    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port, int backlog,
-                                                          ActorRef<ConnectionsSupervisor.Command> supervisor) {
-        return Tcp.get(system)
-                .bind(host, port, backlog, List.of(), false, Optional.empty())
-                .to(Sink.foreach(incoming -> supervisor.tell(new ConnectionsSupervisor.Accept(incoming))))
-                .run(Materializer.matFromSystem(system));
+    public static TcpListener bind(String host, int port, int backlog, IoLoops loops, Consumer<ChannelLink> accepted)
+            throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        try {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(new InetSocketAddress(host, port), backlog);
+            server.configureBlocking(false);
+            TcpListener listener = new TcpListener(server, loops, accepted);
+            CompletableFuture<Void> registered = new CompletableFuture<>();
+            listener.acceptor.execute(() -> {
+                try {
+                    listener.key = listener.acceptor.register(server, SelectionKey.OP_ACCEPT, listener);
+                    registered.complete(null);
+                } catch (IOException | RuntimeException e) {
+                    registered.completeExceptionally(e);
+                }
+            });
+            registered.join();
+            return listener;
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /** Stops accepting and closes the port; links already accepted are not affected. */
+    public CompletionStage<Void> unbind() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        acceptor.execute(() -> {
+            if (key != null) {
+                key.cancel();
+            }
+            try {
+                server.close();
+            } catch (IOException e) {
+                log.debug("closing {}: {}", localAddress, e.toString());
+            }
+            done.complete(null);
+        });
+        return done;
+    }
+
+    @Override
+    public void ready(SelectionKey key) {
+        for (int i = 0; i < ACCEPTS_PER_TURN; i++) {
+            SocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                if (!server.isOpen()) {
+                    return;
+                }
+                // Typically out of file descriptors: accept fails at once again, so wait before the next try.
+                log.warn("accepting on {} failed: {}; retrying in {} ms", localAddress, e.toString(),
+                        TimeUnit.NANOSECONDS.toMillis(ACCEPT_BACKOFF_NANOS));
+                key.interestOps(0);
+                acceptor.schedule(ACCEPT_BACKOFF_NANOS, () -> {
+                    if (key.isValid()) {
+                        key.interestOps(SelectionKey.OP_ACCEPT);
+                    }
+                });
+                return;
+            }
+            if (channel == null) {
+                return;
+            }
+            handOver(channel);
+        }
+    }
+
+    private void handOver(SocketChannel channel) {
+        try {
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+            accepted.accept(ChannelLink.accepted(channel, remote, loops.next()));
+        } catch (IOException e) {
+            // Reset before it could be handed over: nothing of it exists yet.
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Already gone.
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@ package io.courier.broker.transport.tcp;
 
 import io.courier.broker.BrokerStats;
 import io.courier.broker.session.ConnectionsSupervisor;
-import io.courier.broker.session.Incoming;
+import io.courier.broker.session.StreamIncoming;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Cancellable;
@@ -169,7 +169,7 @@ public final class TlsListener {
     /** A TLS link after its handshake: a connection's flow runs between its plaintext ends. */
     private record TlsIncoming(InetSocketAddress remoteAddress, Optional<String> tlsPrincipal,
                                Publisher<TLSProtocol.SslTlsInbound> in, Subscriber<TLSProtocol.SslTlsOutbound> out)
-            implements Incoming {
+            implements StreamIncoming {
 
         @Override
         public <M> M handleWith(Flow<ByteString, ByteString, M> flow, Materializer materializer) {
