@@ -54,6 +54,16 @@ class BrokerSettingsTest {
     }
 
     @Test
+    void ioThreadsAreHalfTheCoresByDefaultOrAsManyAsSet() {
+        assertThat(read("").ioThreads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        assertThat(read("courier.io-threads = 3").ioThreads()).isEqualTo(3);
+        assertThatThrownBy(() -> read("courier.io-threads = 0"))
+                .hasMessageContaining("courier.io-threads").hasMessageContaining("1");
+        assertThatThrownBy(() -> read("courier.io-threads = many"))
+                .hasMessageContaining("courier.io-threads");
+    }
+
+    @Test
     void badValuesNameTheKeyAndTheReason() {
         assertThatThrownBy(() -> read("courier.port = 70000"))
                 .hasMessageContaining("courier.port").hasMessageContaining("65535");

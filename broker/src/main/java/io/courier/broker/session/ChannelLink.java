@@ -33,6 +33,8 @@ public final class ChannelLink implements Incoming, IoLoop.Handler, LinkReader.T
 
     /** Largest batch written at once (the loops' write buffers): amortises a write and stays fair to other links. */
     public static final int MAX_WRITE_BATCH = StreamIncoming.MAX_WRITE_BATCH;
+    /** Batches one link writes before the loop's other links get their turn. */
+    private static final int BATCHES_PER_TURN = 8;
 
     private final SocketChannel channel;
     private final InetSocketAddress remote;
@@ -239,9 +241,18 @@ public final class ChannelLink implements Incoming, IoLoop.Handler, LinkReader.T
                 unwritten = null;
                 setInterest(interest & ~SelectionKey.OP_WRITE);
             }
-            while (true) {
+            for (int batches = 0; ; batches++) {
                 // The last batch is in the kernel's hands: only now does it stop counting as pending.
                 outbox.demand();
+                if (batches == BATCHES_PER_TURN) {
+                    // Publishers on other loops keep filling it: let this loop's other links have their turn.
+                    loop.execute(() -> {
+                        if (unwritten == null) {
+                            flush();
+                        }
+                    });
+                    return;
+                }
                 int bytes = outbox.nextBatch(loop.writeBuffer().capacity());
                 if (bytes == 0) {
                     if (outbox.isCompleting()) {
