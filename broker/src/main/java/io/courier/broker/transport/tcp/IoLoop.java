@@ -13,6 +13,7 @@ import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One thread that owns a selector and the client sockets registered with it: it reads them, runs each link's
@@ -27,6 +28,7 @@ public final class IoLoop {
     private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
     /** Posted tasks run per turn before the selector is looked at again, so sockets are never starved by tasks. */
     private static final int TASKS_PER_TURN = 4096;
+    private static final long FAILED_TURN_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /** What a registered channel's key carries: it is told when the channel is ready. */
     public interface Handler {
@@ -111,13 +113,21 @@ public final class IoLoop {
     private void run() {
         try {
             while (running) {
-                turn();
-            }
-        } catch (Throwable e) {
-            if (Failures.containable(e)) {
-                log.error("I/O loop {} failed; its links are closed", thread.getName(), e);
-            } else {
-                fatal(e);
+                try {
+                    turn();
+                } catch (IOException | RuntimeException | Error e) {
+                    if (!Failures.containable(e)) {
+                        fatal(e);
+                        return;
+                    }
+                    if (!selector.isOpen()) {
+                        return;
+                    }
+                    // The loop outlives what went wrong in one turn (out of file descriptors, a class that would
+                    // not load): its links are every client on it. A pause keeps a lasting fault from spinning.
+                    logQuietly("a turn", e);
+                    LockSupport.parkNanos(FAILED_TURN_PAUSE_NANOS);
+                }
             }
         } finally {
             closeAll();
@@ -195,7 +205,16 @@ public final class IoLoop {
         if (!Failures.containable(e)) {
             throw (Error) e;
         }
-        log.error("{} failed on I/O loop {}", where, thread.getName(), e);
+        logQuietly(where, e);
+    }
+
+    /** Logging can fail too (its classes would not load without a free file descriptor): then it is skipped. */
+    private void logQuietly(String where, Throwable e) {
+        try {
+            log.error("{} failed on I/O loop {}", where, thread.getName(), e);
+        } catch (Throwable ignored) {
+            // Nothing else to tell it with.
+        }
     }
 
     /** Out of memory or worse: as for an actor (docs/operations.md), the process exits for its supervisor. */
@@ -212,8 +231,8 @@ public final class IoLoop {
                 closeQuietly(key);
             }
             selector.close();
-        } catch (IOException | RuntimeException e) {
-            log.debug("closing I/O loop {}: {}", thread.getName(), e.toString());
+        } catch (IOException | RuntimeException | Error e) {
+            logQuietly("closing", e);
         }
         tasks.clear();
     }

@@ -26,6 +26,8 @@ public final class TcpListener implements IoLoop.Handler {
     /** Sockets accepted per turn of the loop: the links already open get their turn between herds. */
     private static final int ACCEPTS_PER_TURN = 256;
     /** How long accepting pauses when the process is out of file descriptors (accept would fail at once again). */
+    /** A broker at its open files limit may flip between failing and accepting: it says so once a minute. */
+    private static final long WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final long ACCEPT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ServerSocketChannel server;
@@ -34,6 +36,11 @@ public final class TcpListener implements IoLoop.Handler {
     private final Consumer<ChannelLink> accepted;
     private final InetSocketAddress localAddress;
     private SelectionKey key;
+    /** Accepts that failed in a row (the accepting loop's thread only, like the two below). */
+    private long failedAccepts;
+    /** Whether this run of failures was logged; at most one is per {@link #WARNING_INTERVAL_NANOS}. */
+    private boolean warned;
+    private long lastWarning;
 
     private TcpListener(ServerSocketChannel server, IoLoops loops, Consumer<ChannelLink> accepted)
             throws IOException {
@@ -105,8 +112,15 @@ public final class TcpListener implements IoLoop.Handler {
                     return;
                 }
                 // Typically out of file descriptors: accept fails at once again, so wait before the next try.
-                log.warn("accepting on {} failed: {}; retrying in {} ms", localAddress, e.toString(),
-                        TimeUnit.NANOSECONDS.toMillis(ACCEPT_BACKOFF_NANOS));
+                failedAccepts++;
+                long now = System.nanoTime();
+                if (!warned && (lastWarning == 0 || now - lastWarning > WARNING_INTERVAL_NANOS)) {
+                    warned = true;
+                    lastWarning = now;
+                    log.warn("accepting on {} failed: {}; retrying every {} ms (raise the open files limit, "
+                            + "ulimit -n, above courier.limits.max-connections)", localAddress, e.toString(),
+                            TimeUnit.NANOSECONDS.toMillis(ACCEPT_BACKOFF_NANOS));
+                }
                 key.interestOps(0);
                 acceptor.schedule(ACCEPT_BACKOFF_NANOS, () -> {
                     if (key.isValid()) {
@@ -118,6 +132,11 @@ public final class TcpListener implements IoLoop.Handler {
             if (channel == null) {
                 return;
             }
+            if (warned) {
+                log.warn("accepting on {} again, after {} failed tries", localAddress, failedAccepts);
+                warned = false;
+            }
+            failedAccepts = 0;
             handOver(channel);
         }
     }
