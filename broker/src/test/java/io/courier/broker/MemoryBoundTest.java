@@ -71,7 +71,10 @@ class MemoryBoundTest {
             Map<String, Integer> answers = sendPartialFrames(broker.address(), 300, false);
             assertThat(answers).as("every one is refused at its frame's length and closed")
                     .containsKey(ErrorCode.FRAME_TOO_LARGE.name());
-            assertThat(answers.keySet()).isSubsetOf(ErrorCode.FRAME_TOO_LARGE.name(), CLOSED_WITHOUT_ERR);
+            // Accepted faster than they are refused, more than max-handshaking-per-address (100) of them may be in
+            // their handshake at once: the oldest are then evicted, refused before their frame is buffered too.
+            assertThat(answers.keySet()).isSubsetOf(ErrorCode.FRAME_TOO_LARGE.name(),
+                    ErrorCode.TOO_MANY_CONNECTIONS.name(), CLOSED_WITHOUT_ERR);
             assertServesNewClients(broker);
         }
     }
