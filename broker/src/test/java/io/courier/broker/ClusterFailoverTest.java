@@ -50,16 +50,14 @@ class ClusterFailoverTest {
     }
 
     private void startCluster() throws Exception {
-        clusterPorts = ClusterTest.Cluster3.freePorts(3);
-        String seeds = seeds();
-        for (int port : clusterPorts) {
-            nodes.add(BrokerProcess.start(ClusterTest.Cluster3.node(port, seeds), "-Xmx256m"));
-        }
-        ClusterTest.Cluster3.awaitAllUp(nodes);
+        ClusterTest.Cluster3.Started started = ClusterTest.Cluster3.startOnFreePorts(3, 3,
+                (i, ports) -> ClusterTest.Cluster3.node(ports[i], ClusterTest.Cluster3.seeds(ports)));
+        clusterPorts = started.ports();
+        nodes.addAll(started.nodes());
     }
 
     private String seeds() {
-        return "[\"127.0.0.1:" + clusterPorts[0] + "\", \"127.0.0.1:" + clusterPorts[1] + "\"]";
+        return ClusterTest.Cluster3.seeds(clusterPorts);
     }
 
     private static void awaitPeers(List<BrokerProcess> alive, int peers) {

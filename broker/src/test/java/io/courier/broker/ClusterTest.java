@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -353,24 +354,55 @@ class ClusterTest {
 
     static final class Cluster3 {
         static List<BrokerProcess> start() throws Exception {
-            int[] ports = freePorts(3);
-            String seeds = "[\"127.0.0.1:" + ports[0] + "\", \"127.0.0.1:" + ports[1] + "\"]";
-            List<BrokerProcess> started = new ArrayList<>();
-            try {
-                // A twelfth of Artery's usual outbound queue: interest sent without flow control overflows it (and
-                // asks for snapshots after the gaps) on any machine, not just on a slow one.
-                String smallQueue = "pekko.remote.artery.advanced.outbound-message-queue-size = 256\n";
-                for (int port : ports) {
-                    started.add(BrokerProcess.start(node(port, seeds) + smallQueue, "-Xmx256m"));
+            // A twelfth of Artery's usual outbound queue: interest sent without flow control overflows it (and
+            // asks for snapshots after the gaps) on any machine, not just on a slow one.
+            String smallQueue = "pekko.remote.artery.advanced.outbound-message-queue-size = 256\n";
+            return startOnFreePorts(3, 3, (i, ports) -> node(ports[i], seeds(ports)) + smallQueue).nodes();
+        }
+
+        /** The first two of {@code ports} as the seed nodes. */
+        static String seeds(int[] ports) {
+            return "[\"127.0.0.1:" + ports[0] + "\", \"127.0.0.1:" + ports[1] + "\"]";
+        }
+
+        /** Brokers started on ports picked for them, and those ports. */
+        record Started(int[] ports, List<BrokerProcess> nodes) { }
+
+        /**
+         * Picks {@code portCount} free ports and starts {@code nodes} brokers, node {@code i} with
+         * {@code config.apply(i, ports)}, until all are Up. A picked port is free only when picked: when another
+         * process took it as an ephemeral port before its broker bound it, every node is stopped and the cluster
+         * starts again on new ports (at most three tries).
+         */
+        static Started startOnFreePorts(int portCount, int nodes, BiFunction<Integer, int[], String> config)
+                throws Exception {
+            for (int attempt = 1; ; attempt++) {
+                int[] ports = freePorts(portCount);
+                List<BrokerProcess> started = new ArrayList<>();
+                try {
+                    for (int i = 0; i < nodes; i++) {
+                        started.add(BrokerProcess.start(config.apply(i, ports), "-Xmx256m"));
+                    }
+                    awaitAllUp(started);
+                    return new Started(ports, started);
+                } catch (Exception | Error e) {
+                    for (BrokerProcess n : started) {
+                        n.close();
+                    }
+                    if (attempt == 3 || !portTaken(e)) {
+                        throw e;
+                    }
                 }
-                awaitAllUp(started);
-                return started;
-            } catch (Exception | Error e) {
-                for (BrokerProcess n : started) {
-                    n.close();
-                }
-                throw e;
             }
+        }
+
+        private static boolean portTaken(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (String.valueOf(t.getMessage()).contains("Address already in use")) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /**

@@ -54,22 +54,20 @@ class ClusterTlsTest {
     @Test
     void brokersJoinAndRouteOverMutualTls() throws Exception {
         TestCertificates certs = TestCertificates.generate(dir.resolve("certs"));
-        int[] ports = ClusterTest.Cluster3.freePorts(4);
-        String seeds = "[\"127.0.0.1:" + ports[0] + "\"]";
-        for (int i = 0; i < 2; i++) {
-            nodes.add(BrokerProcess.start(ClusterTest.Cluster3.node(ports[i], seeds)
-                    .replace("route-port = 0", "route-port = " + ports[2 + i]) + """
-                    courier.cluster.tls {
-                      enabled = true
-                      key-store = "%s"
-                      key-store-password = "%s"
-                      trust-store = "%s"
-                      trust-store-password = "%s"
-                    }
-                    """.formatted(certs.server(), TestCertificates.PASSWORD, certs.caTrustStore(),
-                    TestCertificates.PASSWORD), "-Xmx256m"));
-        }
-        ClusterTest.Cluster3.awaitAllUp(nodes);
+        ClusterTest.Cluster3.Started started = ClusterTest.Cluster3.startOnFreePorts(4, 2, (i, p) ->
+                ClusterTest.Cluster3.node(p[i], "[\"127.0.0.1:" + p[0] + "\"]")
+                        .replace("route-port = 0", "route-port = " + p[2 + i]) + """
+                        courier.cluster.tls {
+                          enabled = true
+                          key-store = "%s"
+                          key-store-password = "%s"
+                          trust-store = "%s"
+                          trust-store-password = "%s"
+                        }
+                        """.formatted(certs.server(), TestCertificates.PASSWORD, certs.caTrustStore(),
+                        TestCertificates.PASSWORD));
+        int[] ports = started.ports();
+        nodes.addAll(started.nodes());
 
         // Both the cluster port (Artery) and the route port speak TLS, and only to a peer with a trusted certificate.
         for (int port : ports) {
