@@ -44,7 +44,6 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.TLSClosing;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

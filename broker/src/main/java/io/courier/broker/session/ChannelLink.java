@@ -186,8 +186,9 @@ public final class ChannelLink implements Incoming, IoLoop.Handler, LinkReader.T
             if ((ops & SelectionKey.OP_READ) != 0 && !closed) {
                 receive();
             }
-        } catch (RuntimeException e) {
-            // Not the session's code (the reader contains that): the link ends, the loop logs why.
+        } catch (RuntimeException | Error e) {
+            // Not the session's code (the reader contains that): the link ends, so that its Connection actor does
+            // too, and the loop logs why (or, out of memory, stops the process).
             stop(true);
             throw e;
         }

@@ -11,7 +11,6 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * The inbound end of a link, whatever carries its bytes (a {@link ChannelLink} on a socket, a {@link SessionSink} in
