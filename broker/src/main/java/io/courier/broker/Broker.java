@@ -460,8 +460,8 @@ public final class Broker implements AutoCloseable {
             throws InterruptedException, TimeoutException {
         ClusterSettings cluster = settings.cluster();
         Materializer materializer = Materializer.matFromSystem(system);
-        Consumer<Incoming> serve = incoming -> RouteSession.accept(incoming, router, stats, settings, capacity,
-                view::accepts, materializer);
+        Consumer<Incoming> serve = incoming -> RouteSession.accept(incoming, router, stats, settings, capacity, view,
+                materializer);
         InetSocketAddress routeAddress;
         Supplier<CompletionStage<?>> unbind;
         try {

@@ -32,6 +32,8 @@ public final class BrokerStats {
     final LongAdder routedIn = new LongAdder();
     final LongAdder routeDrops = new LongAdder();
     final LongAdder interestResyncs = new LongAdder();
+    final LongAdder interestViaRoute = new LongAdder();
+    final LongAdder interestViaArtery = new LongAdder();
     final LongAdder publisherPauseTimeouts = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
@@ -192,6 +194,20 @@ public final class BrokerStats {
 
     public void interestResyncAsked() {
         interestResyncs.increment();
+    }
+
+    /** Batches of other brokers' interest changes received on their route links. */
+    public long interestViaRoute() {
+        return interestViaRoute.sum();
+    }
+
+    /** Batches of other brokers' interest changes received over Artery (snapshots' first batch, routes down). */
+    public long interestViaArtery() {
+        return interestViaArtery.sum();
+    }
+
+    public void interestReceived(boolean viaRoute) {
+        (viaRoute ? interestViaRoute : interestViaArtery).increment();
     }
 
     public void countRoutedOut() {

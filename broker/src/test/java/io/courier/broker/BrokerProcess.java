@@ -125,7 +125,10 @@ final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    /** Asks the process for its counters: routed-in, routed-out, route-drops, interest-resyncs, messages-in, peers. */
+    /**
+     * Asks the process for its counters: routed-in, routed-out, route-drops, interest-resyncs, interest-via-route,
+     * interest-via-artery, messages-in, peers, reachable, routed (peers whose route link is up), ...
+     */
     Map<String, String> stats() throws IOException, InterruptedException {
         return command("stats");
     }
@@ -213,9 +216,11 @@ final class BrokerProcess implements AutoCloseable {
                 BrokerStats s = broker.stats();
                 System.out.println(REPLY_LINE + "routed-in=" + s.routedIn() + " routed-out=" + s.routedOut()
                         + " route-drops=" + s.routeDrops() + " interest-resyncs=" + s.interestResyncs()
+                        + " interest-via-route=" + s.interestViaRoute() + " interest-via-artery=" + s.interestViaArtery()
                         + " messages-in=" + s.messagesIn()
                         + " peers=" + broker.clusterPeers().size() + " subscriptions=" + broker.subscriptionCount()
                         + " reachable=" + broker.clusterPeers().stream().filter(p -> p.reachable()).count()
+                        + " routed=" + broker.clusterPeers().stream().filter(p -> p.routed()).count()
                         + " admin-port=" + broker.adminAddress().map(InetSocketAddress::getPort).orElse(-1)
                         + " udp-in=" + s.udp().datagramsIn() + " udp-out=" + s.udp().datagramsOut()
                         + " udp-unbound=" + s.udp().unbound() + " udp-wrong-source=" + s.udp().wrongSource()

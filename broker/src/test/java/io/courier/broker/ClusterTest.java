@@ -90,6 +90,24 @@ class ClusterTest {
     }
 
     @Test
+    void aSubscriptionsInterestTravelsOnTheRouteLinksOnceTheyAreUp() throws Exception {
+        BrokerProcess node1 = nodes.get(0);
+        await().atMost(WAIT).until(() -> node1.stats().get("routed").equals("2"));
+        long viaRoute2 = Long.parseLong(nodes.get(1).stats().get("interest-via-route"));
+        long viaRoute3 = Long.parseLong(nodes.get(2).stats().get("interest-via-route"));
+        long viaArtery2 = Long.parseLong(nodes.get(1).stats().get("interest-via-artery"));
+        Connection sub = client(node1, "sub-on-the-route");
+        AtomicLong got = new AtomicLong();
+        sub.subscribe("interest.on.route", m -> got.incrementAndGet());
+        sub.flush(WAIT);
+        awaitRoute(client(nodes.get(1), "pub-on-the-route"), "interest.on.route", () -> got.get() > 0);
+        assertThat(Long.parseLong(nodes.get(1).stats().get("interest-via-route"))).isGreaterThan(viaRoute2);
+        assertThat(Long.parseLong(nodes.get(2).stats().get("interest-via-route"))).isGreaterThan(viaRoute3);
+        // Its route up and nothing in flight, node 1 sent none of it by Artery.
+        assertThat(Long.parseLong(nodes.get(1).stats().get("interest-via-artery"))).isEqualTo(viaArtery2);
+    }
+
+    @Test
     void aUdpPublishOnOneBrokerReachesUdpAndTcpSubscribersOnAnother() throws Exception {
         Connection udpSub = Courier.connect(Options.builder().server("127.0.0.1:" + nodes.get(0).address().getPort())
                 .name("udp-sub").udp(true).build());

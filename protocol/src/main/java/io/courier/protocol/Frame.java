@@ -6,7 +6,7 @@ package io.courier.protocol;
  */
 public sealed interface Frame
         permits Connect, Connected, Publish, Subscribe, Unsubscribe, Message, Ping, Pong, Err, Info, RouteHello, RoutePublish,
-        UdpOpen, UdpReady, UdpBound, Last, Resync {
+        RouteInterest, UdpOpen, UdpReady, UdpBound, Last, Resync {
 
     FrameType type();
 }

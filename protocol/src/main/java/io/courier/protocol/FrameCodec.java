@@ -162,7 +162,29 @@ public final class FrameCodec {
                 out.put(routeGroupsField(r.groups()));
                 putDelivery(out, p.topic(), p.replyTo(), p.headers(), p.payload());
             }
+            case ROUTE_INTEREST -> {
+                RouteInterest r = (RouteInterest) frame;
+                out.putLong(r.incarnation());
+                out.putLong(r.fromSeq());
+                out.put((byte) ((r.reset() ? RouteInterest.FLAG_RESET : 0) | (r.ack() ? RouteInterest.FLAG_ACK : 0)));
+                out.putInt(r.changes().size());
+                for (RouteInterest.Change c : r.changes()) {
+                    putString(out, c.pattern());
+                    putString(out, c.queueGroup());
+                    out.put((byte) (c.present() ? 1 : 0));
+                }
+            }
         }
+    }
+
+    /** Bytes one change takes in a ROUTE_INTEREST. */
+    public static int interestChangeSize(String pattern, String queueGroup) {
+        return stringSize(pattern) + stringSize(queueGroup) + 1;
+    }
+
+    /** Bytes of a ROUTE_INTEREST frame whose changes take {@code changeBytes}. */
+    public static int interestSize(int changeBytes) {
+        return HEADER_BYTES + 8 + 8 + 1 + 4 + changeBytes;
     }
 
     /** The queue groups of a ROUTE_PUB in wire form: {@code count:u16 str*}. */
@@ -290,6 +312,13 @@ public final class FrameCodec {
                 Publish p = r.publish();
                 yield routeGroupsField(r.groups()).length
                         + deliverySize(p.topic(), p.replyTo(), p.headers(), p.payload().length);
+            }
+            case ROUTE_INTEREST -> {
+                int size = 0;
+                for (RouteInterest.Change c : ((RouteInterest) frame).changes()) {
+                    size += interestChangeSize(c.pattern(), c.queueGroup());
+                }
+                yield interestSize(size) - HEADER_BYTES;
             }
         };
     }
@@ -509,6 +538,32 @@ public final class FrameCodec {
                 in.position(in.position() + (deliveryStart - from));
                 Delivery d = delivery(type, in);
                 yield new RoutePublish(groups, new Publish(d.topic(), d.replyTo(), d.headers(), d.payload()));
+            }
+            case ROUTE_INTEREST -> {
+                long incarnation = in.getLong();
+                long fromSeq = in.getLong();
+                int flags = in.get() & 0xFF;
+                if ((flags & ~(RouteInterest.FLAG_RESET | RouteInterest.FLAG_ACK)) != 0) {
+                    throw new MalformedField("unknown flags 0x" + Integer.toHexString(flags));
+                }
+                int count = in.getInt();
+                // Each change takes at least 5 bytes: a count beyond that is a lie, not a reason to allocate.
+                if (count < 0 || count > in.remaining() / 5) {
+                    throw new MalformedField("change count " + Integer.toUnsignedString(count)
+                            + " does not fit the frame");
+                }
+                List<RouteInterest.Change> changes = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    String pattern = getString(in);
+                    String group = getString(in);
+                    int present = in.get() & 0xFF;
+                    if (present > 1) {
+                        throw new MalformedField("change " + i + ": present must be 0 or 1, got " + present);
+                    }
+                    changes.add(new RouteInterest.Change(pattern, group, present == 1));
+                }
+                yield new RouteInterest(incarnation, fromSeq, (flags & RouteInterest.FLAG_RESET) != 0,
+                        (flags & RouteInterest.FLAG_ACK) != 0, changes);
             }
         };
     }

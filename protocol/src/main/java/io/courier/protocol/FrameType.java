@@ -26,7 +26,9 @@ public enum FrameType {
     /** Broker to broker, on a route link only: who is calling (see docs/protocol.md, node-to-node frames). */
     ROUTE_HELLO(0x40),
     /** Broker to broker, on a route link only: a forwarded publish and the queue groups the receiver serves. */
-    ROUTE_PUB(0x41);
+    ROUTE_PUB(0x41),
+    /** Broker to broker, on a route link only: numbered changes of the sender's interest (section 14.3). */
+    ROUTE_INTEREST(0x42);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

@@ -61,6 +61,14 @@ final class RandomFrames {
             case ROUTE_HELLO -> new RouteHello(string(), random.nextLong());
             case ROUTE_PUB -> new RoutePublish(java.util.List.of(string(), string()).subList(0, random.nextInt(3)),
                     new Publish(string(), string(), headers(), payload()));
+            case ROUTE_INTEREST -> {
+                List<RouteInterest.Change> changes = new java.util.ArrayList<>();
+                for (int i = random.nextInt(4); i > 0; i--) {
+                    changes.add(new RouteInterest.Change(string(), string(), random.nextBoolean()));
+                }
+                yield new RouteInterest(random.nextLong(), random.nextLong(), random.nextBoolean(),
+                        random.nextBoolean(), changes);
+            }
             case UDP_OPEN -> UdpOpen.INSTANCE;
             case UDP_READY -> {
                 byte[] token = new byte[Datagram.TOKEN_BYTES];

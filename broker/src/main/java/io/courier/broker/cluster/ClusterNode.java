@@ -8,8 +8,11 @@ import io.courier.broker.routing.Router;
 import io.courier.broker.routing.Subscription;
 import io.courier.broker.session.Capacity;
 import io.courier.broker.session.RouteLink;
+import io.courier.broker.session.RouteSession;
 import io.courier.broker.transport.tcp.IoLoops;
+import io.courier.protocol.FrameCodec;
 import io.courier.protocol.RouteHello;
+import io.courier.protocol.RouteInterest;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -24,9 +27,11 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -50,16 +55,21 @@ import javax.net.ssl.SSLEngine;
  * keeps a route link to each (docs/architecture.md, "Between brokers").
  *
  * <p>Interest travels as changes: the {@link Router} reports when a pattern (with its queue group) gains its first or
- * loses its last local subscription; this actor sends the changes to every other broker in numbered batches of at
- * most {@value #BATCH_BYTES} bytes, at most {@value #WINDOW} of them unacknowledged per broker. Artery drops what
- * does not fit its outbound queue, and 100,000 SUBs sent as they came were tens of thousands of messages: the window
- * keeps interest to a few messages in that queue, and what waits behind it is coalesced per entry (a pattern
- * subscribed and unsubscribed meanwhile is one change, or none for a broker about to get a snapshot). A broker that
- * joins, restarts (a new incarnation) or finds a gap in the numbers gets the whole interest again, in batches, so
- * 100,000 patterns never make one message larger than Artery's frame. Every {@value #KEEPALIVE_MILLIS} ms the last
- * number sent goes out on its own, so a lost last batch is noticed too, and is answered with the number applied:
- * that answer acknowledges everything before it, so batches ask for an acknowledgement of their own only once half
- * the window is used, and a lost acknowledgement never closes the window for good.
+ * loses its last local subscription; this actor sends the changes to every other broker in numbered batches
+ * (ROUTE_INTEREST frames of about 64 KiB at most), at most {@value #WINDOW} of them unacknowledged per broker.
+ * Artery drops what does not fit its outbound queue, and 100,000 SUBs sent as they came were tens of thousands of
+ * messages: the window keeps interest to a few messages in that queue, and what waits behind it is coalesced per
+ * entry (a pattern subscribed and unsubscribed meanwhile is one change, or none for a broker about to get a
+ * snapshot). A broker that joins, restarts (a new incarnation) or finds a gap in the numbers gets the whole interest
+ * again, in batches, so 100,000 patterns never make one message larger than Artery's frame. Every
+ * {@value #KEEPALIVE_MILLIS} ms the last number sent goes out on its own, so a lost last batch is noticed too (if it
+ * has not come 3 s later), and is answered with the number applied: that answer acknowledges everything before it,
+ * so batches ask for an acknowledgement of their own only once half the window is used, and a lost acknowledgement
+ * never closes the window for good.
+ *
+ * <p>The batches go over the route link to that broker while it is up, Artery otherwise: a SUB's change spent
+ * about 3 ms in Artery's eight or so thread hand-offs on a 2-core machine, and the route link has two
+ * (docs/performance.md). Acknowledgements, keepalives and requests for a snapshot stay on Artery.
  *
  * <p>Membership is Pekko Cluster's: a member that is removed (the split brain resolver's decision, or a leave) loses
  * its entries and its route at once; one that is unreachable keeps its entries but its route is cut, so nothing
@@ -72,7 +82,6 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     /** The one Receptionist key of the cluster: each broker's ClusterNode registers under it. */
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "courier-node");
 
-    static final int BATCH_BYTES = 64 * 1024;
     /** Interest batches in flight to one broker: 16 x 64 KiB, a handful of Artery's 3,072 queue slots. */
     static final int WINDOW = 16;
     static final int KEEPALIVE_MILLIS = 1000;
@@ -80,6 +89,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private static final long RESYNC_RETRY_NANOS = 5_000_000_000L;
     /** Changes waiting for one broker beyond its snapshot's size: past this, a snapshot is the smaller message. */
     private static final int UNSENT_SLACK = 1024;
+    /** A change a keepalive announced that has not arrived this long after is lost (its route went down). */
+    private static final long LOST_BATCH_NANOS = 3_000_000_000L;
 
     public interface Command { }
 
@@ -88,13 +99,13 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                         ActorRef<Command> replyTo) implements Command, ClusterMessage { }
 
     /**
-     * Interest changes of {@code nodeId}, numbered: {@code fromSeq} is the number of the first. With {@code reset}
-     * the receiver first forgets all it had from that broker (the start of a full snapshot); with {@code ack} it
-     * acknowledges the batch at once (else the next keepalive does).
+     * Interest changes of {@code nodeId} over Artery: {@code batch} is an encoded ROUTE_INTEREST frame
+     * ({@link RouteInterest}), the same bytes the route link carries when it is up.
      */
-    public record Interest(String nodeId, long incarnation, long fromSeq, boolean reset, boolean ack,
-                           List<String> patterns, List<String> groups, List<Boolean> present)
-            implements Command, ClusterMessage { }
+    public record Interest(String nodeId, byte[] batch) implements Command, ClusterMessage { }
+
+    /** Interest changes of {@code nodeId} read on its route link. */
+    private record RoutedInterest(String nodeId, RouteInterest batch) implements Command { }
 
     /** The number of the last change {@code nodeId} sent to the receiver, and how many clients it has: every second. */
     public record Keepalive(String nodeId, long incarnation, long seq, int clients)
@@ -112,6 +123,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     private record Reachability(ClusterEvent.ReachabilityEvent event) implements Command { }
 
+    private record RouteUp(String nodeId, RouteLink link) implements Command { }
+
     private record RouteEnded(String nodeId, RouteLink link) implements Command { }
 
     private enum Flush implements Command { INSTANCE }
@@ -125,19 +138,29 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     public record PeerView(String nodeId, String clientAddress, boolean reachable, boolean routed, int clients,
                            int interest) { }
 
-    /** The peers as this broker sees them, readable from any thread. */
-    public static final class View {
+    /** The peers as this broker sees them, readable from any thread; what route links read goes through it. */
+    public static final class View implements RouteSession.Members {
         private final Map<String, PeerView> peers = new ConcurrentHashMap<>();
         private final Map<String, Long> incarnations = new ConcurrentHashMap<>();
+        private volatile ActorRef<Command> node;
 
         public List<PeerView> peers() {
             return List.copyOf(peers.values());
         }
 
         /** Route links are accepted from current members in their current incarnation only. */
+        @Override
         public boolean accepts(String nodeId, long incarnation) {
             Long known = incarnations.get(nodeId);
             return known != null && known == incarnation;
+        }
+
+        @Override
+        public void interest(String nodeId, RouteInterest batch) {
+            ActorRef<Command> n = node;
+            if (n != null) {
+                n.tell(new RoutedInterest(nodeId, batch));
+            }
         }
     }
 
@@ -153,15 +176,22 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         final Map<InterestCounts.Entry, Subscription> interest = new HashMap<>();
         long seq = -1;
         long resyncAskedNanos = System.nanoTime();
+        /** A number a keepalive said it had sent that was not applied yet, and when it said so. */
+        long claimed = -1;
+        long claimedNanos;
         /** Ours for it: changes not yet sent (entry -> present), coalesced; the first batch sent resets it if set. */
         final LinkedHashMap<InterestCounts.Entry, Boolean> unsent = new LinkedHashMap<>();
         boolean resetPending;
         /** The number of our last change sent to it, and the last numbers of the batches it has not acknowledged. */
         long sentSeq;
         final ArrayDeque<Long> inFlight = new ArrayDeque<>();
+        /** Whether the batches in flight went over the route link (else over Artery); chosen when none are. */
+        boolean viaRoute;
         boolean reachable = true;
         int clients;
         int reconnectDelayMillis = 100;
+        /** When its route link last came up, 0 if it has not since it ended. */
+        long routeUpNanos;
 
         Peer(Hello hello, int index) {
             this.nodeId = hello.nodeId();
@@ -175,7 +205,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         }
 
         void publish() {
-            view.peers.put(nodeId, new PeerView(nodeId, clientAddress, reachable, link.isConnected(), clients,
+            view.peers.put(nodeId, new PeerView(nodeId, clientAddress, reachable, link.isEstablished(), clients,
                     interest.size()));
         }
     }
@@ -229,6 +259,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         this.view = view;
         this.clientCount = clientCount;
         ActorRef<Command> me = context.getSelf();
+        view.node = me;
         for (InterestCounts.Entry e : router.listen((pattern, group, present) -> {
             pending.add(new InterestChange(new InterestCounts.Entry(pattern, group), present));
             if (flushScheduled.compareAndSet(false, true)) {
@@ -254,6 +285,14 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                 .onMessage(Peers.class, this::onPeers)
                 .onMessage(Hello.class, this::onHello)
                 .onMessage(Interest.class, this::onInterest)
+                .onMessage(RoutedInterest.class, r -> {
+                    Peer p = peers.get(r.nodeId());
+                    if (p != null) {
+                        stats.interestReceived(true);
+                        apply(p, r.batch());
+                    }
+                    return this;
+                })
                 .onMessage(Keepalive.class, this::onKeepalive)
                 .onMessage(InterestAck.class, this::onAck)
                 .onMessage(Resync.class, r -> {
@@ -268,6 +307,14 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                 })
                 .onMessage(Membership.class, this::onMembership)
                 .onMessage(Reachability.class, this::onReachability)
+                .onMessage(RouteUp.class, up -> {
+                    Peer p = peers.get(up.nodeId());
+                    if (p != null && p.link == up.link()) {
+                        p.routeUpNanos = System.nanoTime();
+                        p.publish();
+                    }
+                    return this;
+                })
                 .onMessage(RouteEnded.class, this::onRouteEnded)
                 .onMessage(Reconnect.class, this::onReconnect)
                 .onMessageEquals(Flush.INSTANCE, this::onFlush)
@@ -372,35 +419,44 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         localInterest.keySet().forEach(e -> p.unsent.put(e, Boolean.TRUE));
     }
 
-    /** Sends what waits for {@code p}, in batches, while its window has room. */
+    /**
+     * Sends what waits for {@code p}, in batches, while its window has room. A batch goes over the route link when
+     * it is up (a few thread hand-offs against Artery's many), over Artery when it is not. The channel changes only
+     * when nothing is in flight, so batches never overtake each other; and a snapshot starts on Artery, behind our
+     * Hello, since a broker that has not had our Hello yet refuses our route.
+     */
     private void send(Peer p) {
         while (p.inFlight.size() < WINDOW && (p.resetPending || !p.unsent.isEmpty())) {
-            List<String> patterns = new ArrayList<>();
-            List<String> groups = new ArrayList<>();
-            List<Boolean> present = new ArrayList<>();
+            List<RouteInterest.Change> changes = new ArrayList<>();
             int bytes = 0;
             for (Iterator<Map.Entry<InterestCounts.Entry, Boolean>> it = p.unsent.entrySet().iterator();
                  it.hasNext(); ) {
                 Map.Entry<InterestCounts.Entry, Boolean> change = it.next();
                 InterestCounts.Entry e = change.getKey();
-                int size = 16 + 3 * (e.pattern().length() + e.queueGroup().length());
-                if (!patterns.isEmpty() && bytes + size > BATCH_BYTES) {
+                int size = FrameCodec.interestChangeSize(e.pattern(), e.queueGroup());
+                if (!changes.isEmpty() && bytes + size > RouteInterest.TARGET_BYTES) {
                     break;
                 }
-                patterns.add(e.pattern());
-                groups.add(e.queueGroup());
-                present.add(change.getValue());
+                changes.add(new RouteInterest.Change(e.pattern(), e.queueGroup(), change.getValue()));
                 bytes += size;
                 it.remove();
             }
-            // Acknowledged at once only from half the window on: a rare SUB is acknowledged by the keepalive.
-            boolean ack = p.inFlight.size() + 1 >= WINDOW / 2;
-            Interest batch = new Interest(self.nodeId(), self.incarnation(), p.sentSeq + 1, p.resetPending, ack,
-                    patterns, groups, present);
+            if (p.inFlight.isEmpty()) {
+                p.viaRoute = p.link.isEstablished() && !p.resetPending;
+            }
+            // Acknowledged at once only from half the window on: a rare SUB is acknowledged by the keepalive. A
+            // snapshot's first batch is acknowledged at once, so the changes after it may take the route soon.
+            boolean ack = p.resetPending || p.inFlight.size() + 1 >= WINDOW / 2;
+            RouteInterest batch = new RouteInterest(self.incarnation(), p.sentSeq + 1, p.resetPending, ack, changes);
+            byte[] frame = FrameCodec.encode(batch);
             p.resetPending = false;
-            p.sentSeq += patterns.size();
+            p.sentSeq = batch.lastSeq();
             p.inFlight.add(p.sentSeq);
-            p.ref.tell(batch);
+            if (!p.viaRoute || !p.link.sendInterest(ByteString.fromArrayUnsafe(frame))) {
+                // A route that went down took what it held: the receiver finds the gap and asks for a snapshot.
+                p.viaRoute = false;
+                p.ref.tell(new Interest(self.nodeId(), frame));
+            }
         }
     }
 
@@ -427,25 +483,45 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     private Behavior<Command> onInterest(Interest in) {
         Peer p = peers.get(in.nodeId());
-        if (p == null || p.incarnation != in.incarnation()) {
+        if (p == null) {
             return this;
         }
-        if (in.reset()) {
+        FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(in.batch(), FrameCodec.LENGTH_BYTES,
+                in.batch().length - FrameCodec.LENGTH_BYTES));
+        if (decoded instanceof FrameCodec.Decoded.Success s && s.frame() instanceof RouteInterest batch) {
+            stats.interestReceived(false);
+            apply(p, batch);
+        } else {
+            log.warn("interest from {} could not be read ({}): asking for all of it again", p.nodeId, decoded);
+            askResync(p);
+        }
+        return this;
+    }
+
+    /**
+     * Applies a batch from either channel. A batch numbered at or below what was applied is one from before a
+     * snapshot that came the other way: it is in that snapshot already.
+     */
+    private void apply(Peer p, RouteInterest in) {
+        if (p.incarnation != in.incarnation()) {
+            return;
+        }
+        if (in.reset() && in.fromSeq() > p.seq) {
             router.unsubscribeAll(p.interest.values());
             p.interest.clear();
             p.seq = in.fromSeq() - 1;
-        } else if (p.seq < 0) {
-            // Waiting for the snapshot asked for: what comes before it is in it.
-            return this;
+        } else if (p.seq < 0 || in.fromSeq() <= p.seq) {
+            // Waiting for the snapshot asked for (what comes before it is in it), or older than what was applied.
+            return;
         } else if (in.fromSeq() != p.seq + 1) {
             log.warn("interest from {} skipped from {} to {}: asking for all of it again", p.nodeId,
                     p.seq, in.fromSeq());
             askResync(p);
-            return this;
+            return;
         }
-        for (int i = 0; i < in.patterns().size(); i++) {
-            InterestCounts.Entry e = new InterestCounts.Entry(in.patterns().get(i), in.groups().get(i));
-            if (in.present().get(i)) {
+        for (RouteInterest.Change c : in.changes()) {
+            InterestCounts.Entry e = new InterestCounts.Entry(c.pattern(), c.queueGroup());
+            if (c.present()) {
                 if (!p.interest.containsKey(e)) {
                     Subscription s = new Subscription(p.link, 0, e.pattern(), e.queueGroup());
                     p.interest.put(e, s);
@@ -458,16 +534,16 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                 }
             }
         }
-        p.seq = in.fromSeq() + in.patterns().size() - 1;
+        p.seq = in.lastSeq();
         if (in.ack()) {
             p.ref.tell(new InterestAck(self.nodeId(), self.incarnation(), p.seq));
         }
         p.publish();
-        return this;
     }
 
     private void askResync(Peer p) {
         p.seq = -1;
+        p.claimed = -1;
         p.resyncAskedNanos = System.nanoTime();
         stats.interestResyncAsked();
         p.ref.tell(new Resync(self.nodeId(), context.getSelf()));
@@ -484,11 +560,17 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                 log.warn("interest from {}: no snapshot yet, asking again", p.nodeId);
                 askResync(p);
             }
-        } else if (k.seq() > p.seq) {
-            log.warn("interest from {} is at {} but this broker has up to {}: asking for all of it",
-                    p.nodeId, k.seq(), p.seq);
+        } else if (p.claimed > p.seq && System.nanoTime() - p.claimedNanos > LOST_BATCH_NANOS) {
+            log.warn("interest from {} was at {} but this broker has up to {}: asking for all of it",
+                    p.nodeId, p.claimed, p.seq);
             askResync(p);
         } else {
+            if (p.claimed <= p.seq) {
+                // Batches on the route link may still be on their way when the keepalive (on Artery) arrives:
+                // what it claims is lost only if it has not come some seconds later.
+                p.claimed = k.seq();
+                p.claimedNanos = System.nanoTime();
+            }
             // Acknowledged again: an acknowledgement lost on the way must not hold the sender's window shut.
             p.ref.tell(new InterestAck(self.nodeId(), self.incarnation(), p.seq));
         }
@@ -546,7 +628,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private void connect(Peer p) {
         RouteHello hello = new RouteHello(self.nodeId(), self.incarnation());
         ActorRef<Command> me = context.getSelf();
-        p.link.connect(context.getSystem(), p.routeHost, p.routePort, hello)
+        p.link.connect(context.getSystem(), p.routeHost, p.routePort, hello,
+                        () -> me.tell(new RouteUp(p.nodeId, p.link)))
                 .whenComplete((done, failure) -> me.tell(new RouteEnded(p.nodeId, p.link)));
     }
 
@@ -556,6 +639,11 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             return this;
         }
         // The route dropped while its broker is a reachable member: try again, backing off.
+        if (p.routeUpNanos != 0 && System.nanoTime() - p.routeUpNanos > 10_000_000_000L) {
+            // A link that served for a while starts backing off afresh; one refused at once keeps backing off.
+            p.reconnectDelayMillis = 100;
+        }
+        p.routeUpNanos = 0;
         int delay = p.reconnectDelayMillis;
         p.reconnectDelayMillis = Math.min(5_000, delay * 2);
         timers.startSingleTimer("reconnect-" + p.nodeId, new Reconnect(p.nodeId, p.link),

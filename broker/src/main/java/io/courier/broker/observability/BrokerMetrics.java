@@ -104,6 +104,10 @@ public final class BrokerMetrics implements AutoCloseable {
                 BrokerStats::routeDrops);
         counter(r, "courier.cluster.interest.resyncs", "times this broker asked another for all its interest again "
                 + "after a gap in its changes", stats, BrokerStats::interestResyncs);
+        counter(r, "courier.cluster.interest.batches.route", "batches of other brokers' interest changes received "
+                + "on their route links", stats, BrokerStats::interestViaRoute);
+        counter(r, "courier.cluster.interest.batches.artery", "batches of other brokers' interest changes received "
+                + "over Artery (a snapshot's first batch, or their route down)", stats, BrokerStats::interestViaArtery);
         udp(r, stats.udp());
         cluster(r, sources::cluster);
         new JvmMemoryMetrics().bindTo(r);

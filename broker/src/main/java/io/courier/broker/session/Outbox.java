@@ -230,6 +230,18 @@ final class Outbox implements PublisherFlow.Drain, Link.Outbound {
      * control frames than that never reads them and is cut. Returns false when not queued.
      */
     boolean offerControl(ByteString frame) {
+        return offerControl(frame, true);
+    }
+
+    /**
+     * Queues a control frame whatever the queue holds: for a sender that bounds what it has queued itself (a route's
+     * interest batches, at most a window of them unacknowledged). Returns false when the link is ending.
+     */
+    boolean offerUncapped(ByteString frame) {
+        return offerControl(frame, false);
+    }
+
+    private boolean offerControl(ByteString frame, boolean capped) {
         boolean wake;
         boolean over = false;
         synchronized (lock) {
@@ -237,7 +249,7 @@ final class Outbox implements PublisherFlow.Drain, Link.Outbound {
                 return false;
             }
             long pending = offered - written + frame.size();
-            if (pending > controlLimit) {
+            if (capped && pending > controlLimit) {
                 over = true;
                 wake = false;
             } else {

@@ -50,6 +50,8 @@ public final class RouteLink implements RemoteSubscriber {
     /** Where a plain link runs. */
     private final IoLoops loops;
     private volatile Outbox outbox;
+    /** The outbox whose connection is made (not merely being made): what is queued there now goes out. */
+    private volatile Outbox established;
 
     public RouteLink(int index, String nodeId, long routeMaxPending, BrokerStats stats, Capacity capacity,
                      BiFunction<String, Integer, SSLEngine> tls, IoLoops loops) {
@@ -87,16 +89,27 @@ public final class RouteLink implements RemoteSubscriber {
         return false;
     }
 
+    /**
+     * Queues an encoded ROUTE_INTEREST on the link, beside the publishes (bounded by its sender's window, not by the
+     * link's limit). Returns false when the link is down: the caller sends it another way.
+     */
+    public boolean sendInterest(ByteString frame) {
+        Outbox o = established;
+        return o != null && o == outbox && o.offerUncapped(frame);
+    }
+
     @Override
     public void failed(Throwable cause) {
         log.error("forwarding to {} failed", nodeId, cause);
     }
 
     /**
-     * Opens the link to {@code host:port}, introducing this broker with {@code hello}; the stage completes when the
-     * link ends, for whatever reason (then {@link #connect} may be called again).
+     * Opens the link to {@code host:port}, introducing this broker with {@code hello}; runs {@code up} once the
+     * connection is made; the stage completes when the link ends, for whatever reason (then {@link #connect} may
+     * be called again).
      */
-    public CompletionStage<Done> connect(ActorSystem<?> system, String host, int port, RouteHello hello) {
+    public CompletionStage<Done> connect(ActorSystem<?> system, String host, int port, RouteHello hello,
+                                         Runnable up) {
         AtomicBoolean ended = new AtomicBoolean();
         Outbox o = new Outbox(Outbox.Limits.route(routeMaxPending), stats, capacity.queued(), capacity.draining(),
                 reason -> log.warn("route to {}: {}", nodeId, reason));
@@ -110,6 +123,8 @@ public final class RouteLink implements RemoteSubscriber {
                         if (failure != null) {
                             linkEnded.completeExceptionally(failure);
                         } else {
+                            established = o;
+                            up.run();
                             link.run(Intake.ignoring(), o, stats, Duration.ZERO,
                                     f -> linkEnded.complete(Done.getInstance()), null);
                         }
@@ -117,16 +132,24 @@ public final class RouteLink implements RemoteSubscriber {
             done = linkEnded;
         } else {
             Source<ByteString, ?> out = Source.fromGraph(new OutboxSource(o, StreamIncoming.MAX_WRITE_BATCH));
-            done = Tcp.get(system).outgoingConnectionWithTls(new InetSocketAddress(host, port),
+            var connection = Tcp.get(system).outgoingConnectionWithTls(new InetSocketAddress(host, port),
                             () -> tls.apply(host, port))
-                    .joinMat(Flow.fromSinkAndSourceCoupledMat(Sink.ignore(), out, Keep.left()), Keep.right())
+                    .joinMat(Flow.fromSinkAndSourceCoupledMat(Sink.ignore(), out, Keep.left()), Keep.both())
                     .run(Materializer.matFromSystem(system));
+            connection.first().thenRun(() -> {
+                established = o;
+                up.run();
+            });
+            done = connection.second();
         }
         outbox = o;
         return done.whenComplete((d, e) -> {
             if (ended.compareAndSet(false, true)) {
                 if (outbox == o) {
                     outbox = null;
+                }
+                if (established == o) {
+                    established = null;
                 }
                 o.abort(new IllegalStateException("route to " + nodeId + " ended"));
             }
@@ -142,8 +165,15 @@ public final class RouteLink implements RemoteSubscriber {
         }
     }
 
+    /** Whether a link is up or being made (publishes for it are queued, not dropped). */
     public boolean isConnected() {
         return outbox != null;
+    }
+
+    /** Whether the link is up: its connection made, not yet ended. */
+    public boolean isEstablished() {
+        Outbox o = established;
+        return o != null && o == outbox;
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.courier.broker.routing.Router;
 import io.courier.protocol.FrameCodec;
 import io.courier.protocol.FrameType;
 import io.courier.protocol.RouteHello;
+import io.courier.protocol.RouteInterest;
 import io.courier.protocol.Topic;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.util.ByteString;
@@ -25,7 +26,8 @@ import java.util.function.Consumer;
  * section 14). It reads like a client's {@link Session} reads PUBs (the same splitter, the same in-place reader of
  * the delivery, the same topic cache), but delivers to local subscriptions only ({@link Router#deliverRouted}), so
  * a forwarded message never travels on. Local queues that fill up pause it like any publisher, and TCP then slows
- * the other broker's route, which pauses its publishers: the flow control spans the cluster.
+ * the other broker's route, which pauses its publishers: the flow control spans the cluster. The other broker's
+ * interest changes come this way too while the link is up, handed to {@link Members} as they are read.
  */
 public final class RouteSession implements Intake<RouteSession.Event> {
 
@@ -34,9 +36,13 @@ public final class RouteSession implements Intake<RouteSession.Event> {
     /** A route has no events of its own (no timers, no drain: other brokers leave through the cluster). */
     public enum Event { NONE }
 
-    /** Who may open a route: the current members of the cluster, each in its current incarnation. */
-    public interface Authority {
+    /** The cluster as a route sees it: who may open one, and where the interest that comes over one goes. */
+    public interface Members {
+        /** Routes are accepted from the current members of the cluster, each in its current incarnation. */
         boolean accepts(String nodeId, long incarnation);
+
+        /** {@code nodeId}'s interest changes, read on its route (any thread; must not block). */
+        void interest(String nodeId, RouteInterest batch);
     }
 
     private enum State { AWAITING_HELLO, OPEN, CLOSED }
@@ -45,7 +51,7 @@ public final class RouteSession implements Intake<RouteSession.Event> {
     private final Router router;
     private final BrokerStats stats;
     private final BrokerSettings settings;
-    private final Authority authority;
+    private final Members members;
     private final Runnable close;
     private final FrameSplitter splitter;
     private final FrameSplitter.FrameHandler frameHandler = this::onFrame;
@@ -61,15 +67,17 @@ public final class RouteSession implements Intake<RouteSession.Event> {
      * @param close  ends the link (the caller's kill switch)
      */
     public RouteSession(String remote, Router router, BrokerStats stats, BrokerSettings settings, Capacity capacity,
-                        Authority authority, Runnable close) {
+                        Members members, Runnable close) {
         this.remote = remote;
         this.router = router;
         this.stats = stats;
         this.settings = settings;
-        this.authority = authority;
+        this.members = members;
         this.close = close;
-        // A forwarded PUB carries its groups besides the PUB body, which max-frame already bounds.
-        this.splitter = new FrameSplitter(settings.maxFrame() + FrameCodec.MAX_STRING_BYTES, capacity.unfinished());
+        // A forwarded PUB carries its groups besides the PUB body, which max-frame already bounds; an interest batch
+        // has its own bound, whatever the clients' max-frame.
+        this.splitter = new FrameSplitter(Math.max(settings.maxFrame(), RouteInterest.MAX_FRAME_BYTES)
+                + FrameCodec.MAX_STRING_BYTES, capacity.unfinished());
     }
 
     /**
@@ -78,11 +86,11 @@ public final class RouteSession implements Intake<RouteSession.Event> {
      * the session refuses what it reads.
      */
     public static void accept(Incoming incoming, Router router, BrokerStats stats, BrokerSettings settings,
-                              Capacity capacity, Authority authority, Materializer materializer) {
+                              Capacity capacity, Members members, Materializer materializer) {
         String remote = incoming.remoteAddress().toString();
         Outbox none = new Outbox(Outbox.Limits.route(settings.cluster().routeMaxPending()), stats, capacity.queued(),
                 capacity.draining(), reason -> { });
-        RouteSession session = new RouteSession(remote, router, stats, settings, capacity, authority,
+        RouteSession session = new RouteSession(remote, router, stats, settings, capacity, members,
                 () -> none.abort(new IllegalStateException("route from " + remote + " refused")));
         incoming.run(session, none, stats, settings.publisherPause(), failure -> {
             if (failure != null) {
@@ -139,10 +147,19 @@ public final class RouteSession implements Intake<RouteSession.Event> {
             onRoutedPublish(data, offset, length);
             return state != State.CLOSED;
         }
+        if (state == State.OPEN && type == FrameType.ROUTE_INTEREST.code()) {
+            FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(data, offset, length));
+            if (decoded instanceof FrameCodec.Decoded.Success s && s.frame() instanceof RouteInterest batch) {
+                members.interest(nodeId, batch);
+                return true;
+            }
+            refuse("malformed ROUTE_INTEREST: " + decoded);
+            return false;
+        }
         if (state == State.AWAITING_HELLO && type == FrameType.ROUTE_HELLO.code()) {
             FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(data, offset, length));
             if (decoded instanceof FrameCodec.Decoded.Success s && s.frame() instanceof RouteHello hello
-                    && authority.accepts(hello.nodeId(), hello.incarnation())) {
+                    && members.accepts(hello.nodeId(), hello.incarnation())) {
                 nodeId = hello.nodeId();
                 state = State.OPEN;
                 log.debug("route from {} ({}) open", nodeId, remote);
