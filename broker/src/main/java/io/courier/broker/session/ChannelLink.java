@@ -165,9 +165,15 @@ public final class ChannelLink implements Incoming, IoLoop.Handler, LinkReader.T
             r.stopped();
             return;
         }
-        o.attach(this::signalled);
-        r.start();
-        flush();
+        try {
+            o.attach(this::signalled);
+            r.start();
+            flush();
+        } catch (RuntimeException | Error e) {
+            // As in ready(): a link whose start failed ends, so that its Connection actor does too.
+            stop(true);
+            throw e;
+        }
     }
 
     // ------------------------------------------------------------------ the loop's side

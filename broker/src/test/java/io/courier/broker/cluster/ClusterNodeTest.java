@@ -191,6 +191,53 @@ class ClusterNodeTest {
     }
 
     @Test
+    void aSnapshotAskedForThatNeverComesIsAskedForAgainAfterFiveSeconds() throws Exception {
+        introducePeer();
+        byArtery(batch(1, true, "e.one"));
+        awaitPeerInterest(1);
+        byArtery(batch(5, false, "e.after-a-gap"));
+        expect(ClusterNode.Resync.class);
+        long asked = System.nanoTime();
+        node.tell(new ClusterNode.Keepalive(PEER, PEER_INCARNATION, 5, 0));
+        assertThat(drain()).as("asked a moment ago: not yet again").noneMatch(m -> m instanceof ClusterNode.Resync);
+        Thread.sleep(Math.max(0, 5_200 - (System.nanoTime() - asked) / 1_000_000));
+        node.tell(new ClusterNode.Keepalive(PEER, PEER_INCARNATION, 5, 0));
+        expect(ClusterNode.Resync.class);
+        assertThat(stats.interestResyncs()).isEqualTo(2);
+        // The snapshot, when it comes, replaces all that peer had.
+        byArtery(batch(6, true, "e.two"));
+        await().atMost(WAIT).until(() -> !router.match("e.two").isEmpty());
+        assertThat(router.match("e.one").isEmpty()).isTrue();
+    }
+
+    @Test
+    void changesHeldBackForASilentPeerAreBoundedByASnapshotOfWhatIsLeft() throws Exception {
+        routePort.close();
+        introducePeer();
+        RouteInterest snapshot = nextByArtery();
+        // The peer acknowledges nothing: the snapshot and 15 SUBs, a batch each, fill the window of 16.
+        for (int i = 0; i < 15; i++) {
+            router.subscribe(new Subscription(LOCAL, i, "live." + i, ""));
+            assertThat(nextByArtery().changes()).containsExactly(new RouteInterest.Change("live." + i, "", true));
+        }
+        // Held back: 1,100 patterns that come and go, more than what is live plus 1,024.
+        for (int i = 0; i < 1_100; i++) {
+            Subscription s = new Subscription(LOCAL, 100 + i, "gone." + i, "");
+            router.subscribe(s);
+            router.unsubscribe(s);
+        }
+        router.subscribe(new Subscription(LOCAL, 15, "live.15", ""));
+        assertThat(drain()).as("the window is full").noneMatch(m -> m instanceof ClusterNode.Interest);
+        node.tell(new ClusterNode.InterestAck(PEER, PEER_INCARNATION, snapshot.lastSeq() + 15));
+        RouteInterest next = nextByArtery();
+        assertThat(next.reset()).as("what waited became a snapshot").isTrue();
+        assertThat(next.changes()).hasSize(16).allSatisfy(c -> {
+            assertThat(c.pattern()).startsWith("live.");
+            assertThat(c.present()).isTrue();
+        });
+    }
+
+    @Test
     void anUnreadableBatchByArteryAsksForASnapshot() throws Exception {
         introducePeer();
         byte[] frame = FrameCodec.encode(batch(1, true, "d.one"));
