@@ -97,6 +97,8 @@ public final class Broker implements AutoCloseable {
     private final InetSocketAddress address;
     private final InetSocketAddress udpAddress;
     private final InetSocketAddress tlsAddress;
+    /** Where other brokers' route links come in; null when not clustered. */
+    private final InetSocketAddress routeAddress;
     private final ClusterNode.View cluster;
     private final long startedNanos = System.nanoTime();
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -106,7 +108,8 @@ public final class Broker implements AutoCloseable {
 
     private Broker(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats, Router router,
                    Capacity capacity, InetSocketAddress address, InetSocketAddress udpAddress,
-                   InetSocketAddress tlsAddress, ClusterNode.View cluster) {
+                   InetSocketAddress tlsAddress, InetSocketAddress routeAddress, ClusterNode.View cluster) {
+        this.routeAddress = routeAddress;
         this.udpAddress = udpAddress;
         this.tlsAddress = tlsAddress;
         this.system = system;
@@ -374,14 +377,16 @@ public final class Broker implements AutoCloseable {
                 udp.bindings().attach(socket);
                 system.tell(new StartUdp(socket));
             }
+            InetSocketAddress routeAddress = null;
             if (cluster.enabled()) {
-                startCluster(system, settings, stats, capacity, router, view, clientAddress, routeTls, loops);
+                routeAddress = startCluster(system, settings, stats, capacity, router, view, clientAddress, routeTls,
+                        loops);
                 system.systemActorOf(MemberEvents.create(events), "courier-member-events",
                         org.apache.pekko.actor.typed.Props.empty());
             }
             logStart(settings, plain == null ? null : plain.localAddress(), tlsAddress, udpAddress, effective);
             Broker broker = new Broker(system, settings, stats, router, capacity, clientAddress, udpAddress,
-                    tlsAddress, view);
+                    tlsAddress, routeAddress, view);
             broker.configuration = () -> config;
             broker.startAdmin();
             return broker;
@@ -452,11 +457,13 @@ public final class Broker implements AutoCloseable {
 
     /**
      * Binds the route port (other brokers' links into this one) and starts this broker's {@link ClusterNode}, which
-     * joins the cluster's interest exchange. Membership itself is Pekko's, joined through the seed nodes.
+     * joins the cluster's interest exchange. Membership itself is Pekko's, joined through the seed nodes. Returns
+     * the route port's address.
      */
-    private static void startCluster(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats,
-                                     Capacity capacity, Router router, ClusterNode.View view,
-                                     InetSocketAddress clients, TlsEngines routeTls, IoLoops loops)
+    private static InetSocketAddress startCluster(ActorSystem<Guardian> system, BrokerSettings settings,
+                                                  BrokerStats stats, Capacity capacity, Router router,
+                                                  ClusterNode.View view, InetSocketAddress clients,
+                                                  TlsEngines routeTls, IoLoops loops)
             throws InterruptedException, TimeoutException {
         ClusterSettings cluster = settings.cluster();
         Materializer materializer = Materializer.matFromSystem(system);
@@ -498,6 +505,7 @@ public final class Broker implements AutoCloseable {
         log.info("cluster node {} (routes on {}{}), joining through {}", nodeId, hostPort(routeAddress),
                 routeTls == null ? "" : "; cluster traffic over mutual TLS",
                 cluster.seeds().isEmpty() ? "itself" : String.join(", ", cluster.seeds()));
+        return routeAddress;
     }
 
     /**
@@ -676,6 +684,11 @@ public final class Broker implements AutoCloseable {
     }
 
     /** The TLS listener's address, when {@code courier.tls.enabled} is on (the real port when its port is 0). */
+    /** The route port's address (other brokers' links into this one), when clustered. */
+    public Optional<InetSocketAddress> routeAddress() {
+        return Optional.ofNullable(routeAddress);
+    }
+
     public Optional<InetSocketAddress> tlsAddress() {
         return Optional.ofNullable(tlsAddress);
     }

@@ -222,6 +222,7 @@ final class BrokerProcess implements AutoCloseable {
                         + " reachable=" + broker.clusterPeers().stream().filter(p -> p.reachable()).count()
                         + " routed=" + broker.clusterPeers().stream().filter(p -> p.routed()).count()
                         + " admin-port=" + broker.adminAddress().map(InetSocketAddress::getPort).orElse(-1)
+                        + " route-port=" + broker.routeAddress().map(InetSocketAddress::getPort).orElse(-1)
                         + " udp-in=" + s.udp().datagramsIn() + " udp-out=" + s.udp().datagramsOut()
                         + " udp-unbound=" + s.udp().unbound() + " udp-wrong-source=" + s.udp().wrongSource()
                         + " udp-unknown-token=" + s.udp().unknownToken() + " udp-binds=" + s.udp().binds());

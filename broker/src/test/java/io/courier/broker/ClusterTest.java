@@ -108,6 +108,48 @@ class ClusterTest {
     }
 
     @Test
+    void strangersOnTheRoutePortAreClosedAndTheRoutesBetweenTheBrokersCarryOn() throws Exception {
+        BrokerProcess node1 = nodes.get(0);
+        int routePort = Integer.parseInt(node1.stats().get("route-port"));
+        try (java.net.Socket silent = routeSocket(routePort);
+             java.net.Socket liar = routeSocket(routePort);
+             java.net.Socket garbage = routeSocket(routePort)) {
+            // Claims to be a member that does not exist.
+            liar.getOutputStream().write(io.courier.protocol.FrameCodec.encode(
+                    new io.courier.protocol.RouteHello("pekko://courier@127.0.0.1:1", 1)));
+            // Not a frame: a length of 2 GiB.
+            garbage.getOutputStream().write(new byte[] {0x7F, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x40});
+            assertThat(closedByTheBroker(liar)).as("a hello from no member").isTrue();
+            assertThat(closedByTheBroker(garbage)).as("garbage").isTrue();
+            // Says nothing: closed at courier.connect-timeout (5 s).
+            assertThat(closedByTheBroker(silent)).as("silence").isTrue();
+        }
+        Connection sub = client(node1, "sub-beside-strangers");
+        AtomicLong got = new AtomicLong();
+        sub.subscribe("strangers.after", m -> got.incrementAndGet());
+        sub.flush(WAIT);
+        awaitRoute(client(nodes.get(2), "pub-beside-strangers"), "strangers.after", () -> got.get() > 0);
+        assertThat(node1.stats().get("routed")).isEqualTo("2");
+    }
+
+    private static java.net.Socket routeSocket(int port) throws IOException {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+        s.setSoTimeout((int) WAIT.toMillis());
+        return s;
+    }
+
+    /** Whether the broker closed the socket (end of stream or reset) before the test's timeout, having sent nothing. */
+    private static boolean closedByTheBroker(java.net.Socket s) {
+        try {
+            return s.getInputStream().read() < 0;
+        } catch (java.net.SocketTimeoutException timeout) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    @Test
     void aUdpPublishOnOneBrokerReachesUdpAndTcpSubscribersOnAnother() throws Exception {
         Connection udpSub = Courier.connect(Options.builder().server("127.0.0.1:" + nodes.get(0).address().getPort())
                 .name("udp-sub").udp(true).build());

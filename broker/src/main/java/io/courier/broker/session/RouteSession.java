@@ -59,7 +59,8 @@ public final class RouteSession implements Intake<RouteSession.Event> {
     private final TopicCache topics = new TopicCache();
     private final List<String> groups = new ArrayList<>();
     private final Congestion flow = new Congestion();
-    private State state = State.AWAITING_HELLO;
+    /** Written on the link's thread; read by the hello deadline's too. */
+    private volatile State state = State.AWAITING_HELLO;
     private String nodeId = "?";
 
     /**
@@ -92,11 +93,24 @@ public final class RouteSession implements Intake<RouteSession.Event> {
                 capacity.draining(), reason -> { });
         RouteSession session = new RouteSession(remote, router, stats, settings, capacity, members,
                 () -> none.abort(new IllegalStateException("route from " + remote + " refused")));
+        // A stranger on the route port that never says who it is must not hold a socket: the same deadline as a
+        // client's CONNECT.
+        var system = materializer.system();
+        system.scheduler().scheduleOnce(settings.connectTimeout(), session::checkHello, system.dispatcher());
         incoming.run(session, none, stats, settings.publisherPause(), failure -> {
             if (failure != null) {
                 log.error("route from {} failed", session.nodeId(), failure);
             }
         }, materializer);
+    }
+
+    /** Closes the link if its ROUTE_HELLO has not come yet (any thread: the link's end is its own to note). */
+    void checkHello() {
+        if (state == State.AWAITING_HELLO) {
+            log.warn("route from {} closed: no ROUTE_HELLO within {} ms (courier.connect-timeout)", remote,
+                    settings.connectTimeout().toMillis());
+            close.run();
+        }
     }
 
     /** The node at the other end, once its ROUTE_HELLO was accepted. */
