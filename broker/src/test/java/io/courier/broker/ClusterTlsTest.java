@@ -76,6 +76,9 @@ class ClusterTlsTest {
                     .isInstanceOf(IOException.class);
         }
 
+        // Interest goes on the TLS route link once it is up, as on a plain one.
+        await().atMost(WAIT).until(() -> nodes.get(0).stats().get("routed").equals("1"));
+        long viaRoute = Long.parseLong(nodes.get(1).stats().get("interest-via-route"));
         Connection sub = client(nodes.get(0));
         Connection pub = client(nodes.get(1));
         LinkedBlockingQueue<Message> received = new LinkedBlockingQueue<>();
@@ -87,6 +90,7 @@ class ClusterTlsTest {
         });
         assertThat(new String(received.peek().payload(), StandardCharsets.UTF_8)).isEqualTo("across");
         assertThat(Long.parseLong(nodes.get(0).stats().get("routed-in"))).isPositive();
+        assertThat(Long.parseLong(nodes.get(1).stats().get("interest-via-route"))).isGreaterThan(viaRoute);
     }
 
     private Connection client(BrokerProcess node) throws Exception {
