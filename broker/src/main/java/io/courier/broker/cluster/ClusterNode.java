@@ -62,10 +62,11 @@ import javax.net.ssl.SSLEngine;
  * entry (a pattern subscribed and unsubscribed meanwhile is one change, or none for a broker about to get a
  * snapshot). A broker that joins, restarts (a new incarnation) or finds a gap in the numbers gets the whole interest
  * again, in batches, so 100,000 patterns never make one message larger than Artery's frame. Every
- * {@value #KEEPALIVE_MILLIS} ms the last number sent goes out on its own, so a lost last batch is noticed too (if it
- * has not come 3 s later), and is answered with the number applied: that answer acknowledges everything before it,
- * so batches ask for an acknowledgement of their own only once half the window is used, and a lost acknowledgement
- * never closes the window for good.
+ * {@value #KEEPALIVE_MILLIS} ms the last numbers sent (in all, and over Artery) go out on their own, so a lost last
+ * Artery batch is noticed too, and are answered with the number applied: that answer acknowledges everything before
+ * it, so batches ask for an acknowledgement of their own only once half the window is used, and a lost
+ * acknowledgement never closes the window for good. A route link that ends with batches unacknowledged may have
+ * taken them with it: its sender then sends the whole interest again.
  *
  * <p>The batches go over the route link to that broker while it is up, Artery otherwise: a SUB's change spent
  * about 3 ms in Artery's eight or so thread hand-offs on a 2-core machine, and the route link has two
@@ -89,8 +90,12 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private static final long RESYNC_RETRY_NANOS = 5_000_000_000L;
     /** Changes waiting for one broker beyond its snapshot's size: past this, a snapshot is the smaller message. */
     private static final int UNSENT_SLACK = 1024;
-    /** A change a keepalive announced that has not arrived this long after is lost (its route went down). */
-    private static final long LOST_BATCH_NANOS = 3_000_000_000L;
+    /**
+     * A change a keepalive announced that has not arrived this long after is taken for lost: a last resort, since a
+     * lost Artery batch is found by the keepalive at once and a route that ends with batches in flight makes its
+     * sender start a snapshot; a route read slowly (its receiver's subscribers slow) must not cause snapshots.
+     */
+    private static final long LOST_BATCH_NANOS = 30_000_000_000L;
 
     public interface Command { }
 
@@ -107,8 +112,11 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     /** Interest changes of {@code nodeId} read on its route link. */
     private record RoutedInterest(String nodeId, RouteInterest batch) implements Command { }
 
-    /** The number of the last change {@code nodeId} sent to the receiver, and how many clients it has: every second. */
-    public record Keepalive(String nodeId, long incarnation, long seq, int clients)
+    /**
+     * Every second: the number of the last change {@code nodeId} sent to the receiver, that of the last one it sent
+     * over Artery ({@code arterySeq}, ordered with this message), and how many clients it has.
+     */
+    public record Keepalive(String nodeId, long incarnation, long seq, long arterySeq, int clients)
             implements Command, ClusterMessage { }
 
     /** {@code nodeId} has applied the changes it was sent up to {@code seq}: more may follow. */
@@ -187,6 +195,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         final ArrayDeque<Long> inFlight = new ArrayDeque<>();
         /** Whether the batches in flight went over the route link (else over Artery); chosen when none are. */
         boolean viaRoute;
+        /** The number of the last change sent to it over Artery. */
+        long arterySeq;
         boolean reachable = true;
         int clients;
         int reconnectDelayMillis = 100;
@@ -455,6 +465,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             if (!p.viaRoute || !p.link.sendInterest(ByteString.fromArrayUnsafe(frame))) {
                 // A route that went down took what it held: the receiver finds the gap and asks for a snapshot.
                 p.viaRoute = false;
+                p.arterySeq = p.sentSeq;
                 p.ref.tell(new Interest(self.nodeId(), frame));
             }
         }
@@ -475,7 +486,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
     private Behavior<Command> onTick() {
         int clients = clientCount.getAsInt();
         peers.values().forEach(p -> p.ref.tell(new Keepalive(self.nodeId(), self.incarnation(), p.sentSeq,
-                clients)));
+                p.arterySeq, clients)));
         return this;
     }
 
@@ -560,14 +571,21 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
                 log.warn("interest from {}: no snapshot yet, asking again", p.nodeId);
                 askResync(p);
             }
+        } else if (k.arterySeq() > p.seq) {
+            // Sent on Artery before this keepalive, on the same ordered channel, after all before it was applied
+            // (the channel changes only then): lost.
+            log.warn("interest from {} is at {} by Artery but this broker has up to {}: asking for all of it",
+                    p.nodeId, k.arterySeq(), p.seq);
+            askResync(p);
         } else if (p.claimed > p.seq && System.nanoTime() - p.claimedNanos > LOST_BATCH_NANOS) {
-            log.warn("interest from {} was at {} but this broker has up to {}: asking for all of it",
-                    p.nodeId, p.claimed, p.seq);
+            log.warn("interest from {} was at {} {} s ago but this broker has up to {}: asking for all of it",
+                    p.nodeId, p.claimed, LOST_BATCH_NANOS / 1_000_000_000L, p.seq);
             askResync(p);
         } else {
             if (p.claimed <= p.seq) {
-                // Batches on the route link may still be on their way when the keepalive (on Artery) arrives:
-                // what it claims is lost only if it has not come some seconds later.
+                // Batches on the route link may still be on their way, behind its publishes, when the keepalive
+                // (Artery) arrives; the sender starts a snapshot itself when a route ends with batches in flight.
+                // What is announced and never comes is the last resort.
                 p.claimed = k.seq();
                 p.claimedNanos = System.nanoTime();
             }
@@ -635,7 +653,17 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     private Behavior<Command> onRouteEnded(RouteEnded ended) {
         Peer p = peers.get(ended.nodeId());
-        if (p == null || p.link != ended.link() || !p.reachable) {
+        if (p == null || p.link != ended.link()) {
+            return this;
+        }
+        if (p.viaRoute && !p.inFlight.isEmpty()) {
+            // What the route held may be lost: the whole interest goes again, by Artery.
+            p.inFlight.clear();
+            p.viaRoute = false;
+            startSnapshot(p);
+            send(p);
+        }
+        if (!p.reachable) {
             return this;
         }
         // The route dropped while its broker is a reachable member: try again, backing off.
