@@ -440,6 +440,8 @@ public final class Broker implements AutoCloseable {
 
     /** listen(2)'s backlog of the route port: one socket per other broker, and their reconnects. */
     private static final int ROUTE_BACKLOG = 100;
+    /** Route links that may wait for their ROUTE_HELLO at once: another broker sends it in its first frame. */
+    private static final int ROUTE_STRANGERS = 64;
 
     private record StartUdp(UdpSocket socket) implements Guardian { }
 
@@ -467,8 +469,9 @@ public final class Broker implements AutoCloseable {
             throws InterruptedException, TimeoutException {
         ClusterSettings cluster = settings.cluster();
         Materializer materializer = Materializer.matFromSystem(system);
+        RouteSession.Strangers strangers = new RouteSession.Strangers(ROUTE_STRANGERS);
         Consumer<Incoming> serve = incoming -> RouteSession.accept(incoming, router, stats, settings, capacity, view,
-                materializer);
+                strangers, materializer);
         InetSocketAddress routeAddress;
         Supplier<CompletionStage<?>> unbind;
         try {

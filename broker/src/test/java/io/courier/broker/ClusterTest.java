@@ -132,6 +132,50 @@ class ClusterTest {
         assertThat(node1.stats().get("routed")).isEqualTo("2");
     }
 
+    @Test
+    void aFloodOfSilentStrangersOnTheRoutePortClosesTheOldestFirst() throws Exception {
+        BrokerProcess node1 = nodes.get(0);
+        int routePort = Integer.parseInt(node1.stats().get("route-port"));
+        List<java.nio.channels.SocketChannel> flood = new ArrayList<>();
+        try {
+            for (int i = 0; i < 100; i++) {
+                java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
+                        new java.net.InetSocketAddress("127.0.0.1", routePort));
+                c.configureBlocking(false);
+                flood.add(c);
+            }
+            // 64 may wait for their hello at once: the 36 that waited longest go, long before the 5 s deadline.
+            await().atMost(Duration.ofSeconds(3)).until(() -> closedByTheBroker(flood) >= 36);
+            assertThat(closedByTheBroker(flood.subList(0, 36))).as("the oldest").isEqualTo(36);
+        } finally {
+            for (java.nio.channels.SocketChannel c : flood) {
+                c.close();
+            }
+        }
+        assertThat(node1.stats().get("routed")).isEqualTo("2");
+        Connection sub = client(node1, "sub-after-the-flood");
+        AtomicLong got = new AtomicLong();
+        sub.subscribe("flood.after", m -> got.incrementAndGet());
+        sub.flush(WAIT);
+        awaitRoute(client(nodes.get(1), "pub-after-the-flood"), "flood.after", () -> got.get() > 0);
+    }
+
+    private static int closedByTheBroker(List<java.nio.channels.SocketChannel> channels) throws IOException {
+        int closed = 0;
+        ByteBuffer one = ByteBuffer.allocate(1);
+        for (java.nio.channels.SocketChannel c : channels) {
+            one.clear();
+            try {
+                if (c.read(one) < 0) {
+                    closed++;
+                }
+            } catch (IOException reset) {
+                closed++;
+            }
+        }
+        return closed;
+    }
+
     private static java.net.Socket routeSocket(int port) throws IOException {
         java.net.Socket s = new java.net.Socket("127.0.0.1", port);
         s.setSoTimeout((int) WAIT.toMillis());

@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -47,6 +48,38 @@ public final class RouteSession implements Intake<RouteSession.Event> {
 
     private enum State { AWAITING_HELLO, OPEN, CLOSED }
 
+    /**
+     * The route links of one broker that have not said ROUTE_HELLO yet, at most {@code max}: past it the one that
+     * waited longest is closed, as the client port does with handshakes. Another broker says hello in its first
+     * frame, so a flood of strangers on the route port cannot keep a member's link out.
+     */
+    public static final class Strangers {
+        private final int max;
+        private final ArrayDeque<RouteSession> waiting = new ArrayDeque<>();
+
+        public Strangers(int max) {
+            this.max = max;
+        }
+
+        void add(RouteSession session) {
+            RouteSession oldest = null;
+            synchronized (this) {
+                waiting.addLast(session);
+                if (waiting.size() > max) {
+                    oldest = waiting.pollFirst();
+                }
+            }
+            if (oldest != null) {
+                oldest.closeIfAwaitingHello("more than " + max + " route links wait for their ROUTE_HELLO and it "
+                        + "waited longest");
+            }
+        }
+
+        synchronized void remove(RouteSession session) {
+            waiting.remove(session);
+        }
+    }
+
     private final String remote;
     private final Router router;
     private final BrokerStats stats;
@@ -61,6 +94,8 @@ public final class RouteSession implements Intake<RouteSession.Event> {
     private final Congestion flow = new Congestion();
     /** Written on the link's thread; read by the hello deadline's too. */
     private volatile State state = State.AWAITING_HELLO;
+    /** Where this link waits until its ROUTE_HELLO; null when nobody counts (a session made by hand). */
+    private Strangers strangers;
     private String nodeId = "?";
 
     /**
@@ -87,7 +122,7 @@ public final class RouteSession implements Intake<RouteSession.Event> {
      * the session refuses what it reads.
      */
     public static void accept(Incoming incoming, Router router, BrokerStats stats, BrokerSettings settings,
-                              Capacity capacity, Members members, Materializer materializer) {
+                              Capacity capacity, Members members, Strangers strangers, Materializer materializer) {
         String remote = incoming.remoteAddress().toString();
         Outbox none = new Outbox(Outbox.Limits.route(settings.cluster().routeMaxPending()), stats, capacity.queued(),
                 capacity.draining(), reason -> { });
@@ -95,8 +130,12 @@ public final class RouteSession implements Intake<RouteSession.Event> {
                 () -> none.abort(new IllegalStateException("route from " + remote + " refused")));
         // A stranger on the route port that never says who it is must not hold a socket: the same deadline as a
         // client's CONNECT.
+        session.strangers = strangers;
+        strangers.add(session);
         var system = materializer.system();
-        system.scheduler().scheduleOnce(settings.connectTimeout(), session::checkHello, system.dispatcher());
+        system.scheduler().scheduleOnce(settings.connectTimeout(), () -> session.closeIfAwaitingHello(
+                "no ROUTE_HELLO within " + settings.connectTimeout().toMillis() + " ms (courier.connect-timeout)"),
+                system.dispatcher());
         incoming.run(session, none, stats, settings.publisherPause(), failure -> {
             if (failure != null) {
                 log.error("route from {} failed", session.nodeId(), failure);
@@ -105,11 +144,18 @@ public final class RouteSession implements Intake<RouteSession.Event> {
     }
 
     /** Closes the link if its ROUTE_HELLO has not come yet (any thread: the link's end is its own to note). */
-    void checkHello() {
+    private void closeIfAwaitingHello(String why) {
         if (state == State.AWAITING_HELLO) {
-            log.warn("route from {} closed: no ROUTE_HELLO within {} ms (courier.connect-timeout)", remote,
-                    settings.connectTimeout().toMillis());
+            log.warn("route from {} closed: {}", remote, why);
             close.run();
+        }
+    }
+
+    /** The link no longer waits for its hello (it said it, or it ended). */
+    private void stopWaiting() {
+        if (strangers != null) {
+            strangers.remove(this);
+            strangers = null;
         }
     }
 
@@ -152,6 +198,7 @@ public final class RouteSession implements Intake<RouteSession.Event> {
     @Override
     public void release() {
         state = State.CLOSED;
+        stopWaiting();
         splitter.release();
     }
 
@@ -176,6 +223,7 @@ public final class RouteSession implements Intake<RouteSession.Event> {
                     && members.accepts(hello.nodeId(), hello.incarnation())) {
                 nodeId = hello.nodeId();
                 state = State.OPEN;
+                stopWaiting();
                 log.debug("route from {} ({}) open", nodeId, remote);
                 return true;
             }
