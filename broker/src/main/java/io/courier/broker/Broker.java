@@ -686,12 +686,12 @@ public final class Broker implements AutoCloseable {
         return Optional.ofNullable(udpAddress);
     }
 
-    /** The TLS listener's address, when {@code courier.tls.enabled} is on (the real port when its port is 0). */
     /** The route port's address (other brokers' links into this one), when clustered. */
     public Optional<InetSocketAddress> routeAddress() {
         return Optional.ofNullable(routeAddress);
     }
 
+    /** The TLS listener's address, when {@code courier.tls.enabled} is on (the real port when its port is 0). */
     public Optional<InetSocketAddress> tlsAddress() {
         return Optional.ofNullable(tlsAddress);
     }
