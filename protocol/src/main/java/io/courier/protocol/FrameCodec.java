@@ -415,6 +415,23 @@ public final class FrameCodec {
     }
 
     /**
+     * Decodes exactly one whole frame, length prefix included, as {@link #encode(Frame)} made it (a frame carried
+     * inside another message). Never throws.
+     */
+    public static Decoded decode(byte[] encoded) {
+        if (encoded.length < LENGTH_BYTES) {
+            return new Decoded.Failure(ErrorCode.MALFORMED_FRAME, "a frame of " + encoded.length
+                    + " bytes has no room for its length");
+        }
+        int length = ByteBuffer.wrap(encoded).getInt();
+        if (length != encoded.length - LENGTH_BYTES) {
+            return new Decoded.Failure(ErrorCode.MALFORMED_FRAME, "frame length " + Integer.toUnsignedString(length)
+                    + " does not match the " + (encoded.length - LENGTH_BYTES) + " bytes after it");
+        }
+        return decodeFrame(ByteBuffer.wrap(encoded, LENGTH_BYTES, length));
+    }
+
+    /**
      * Decodes one frame whose type byte and body are exactly the bytes between the buffer's position and limit
      * (the length prefix already consumed). Moves the position to the limit. Never throws.
      */

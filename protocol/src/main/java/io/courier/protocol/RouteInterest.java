@@ -18,8 +18,8 @@ public record RouteInterest(long incarnation, long fromSeq, boolean reset, boole
     /** What a sender puts in one batch at most, unless a single change is larger. */
     public static final int TARGET_BYTES = 64 * 1024;
     /** The largest batch frame a receiver must take: the target, or one change of two full-length strings. */
-    public static final int MAX_FRAME_BYTES = FrameCodec.HEADER_BYTES + 8 + 8 + 1 + 4 + TARGET_BYTES
-            + 2 * (2 + FrameCodec.MAX_STRING_BYTES) + 1;
+    public static final int MAX_FRAME_BYTES = FrameCodec.interestSize(TARGET_BYTES
+            + 2 * (2 + FrameCodec.MAX_STRING_BYTES) + 1);
 
     /** A pattern with its queue group ("" for none) gained its first ({@code present}) or lost its last subscriber. */
     public record Change(String pattern, String queueGroup, boolean present) {

@@ -39,7 +39,18 @@ class FrameCodecRoundTripTest {
             Frame decoded = decode(bytes, i % 4, frames.random(), context);
             assertThat(decoded).as(context).isEqualTo(frame);
             assertSameHeaderOrder(frame, decoded, context);
+            assertThat(FrameCodec.decode(bytes)).as("whole " + context).isEqualTo(new FrameCodec.Decoded.Success(frame));
         }
+    }
+
+    @Test
+    void aWholeFrameWhoseLengthDoesNotMatchItsBytesIsRefused() {
+        byte[] bytes = FrameCodec.encode(Ping.INSTANCE);
+        assertThat(FrameCodec.decode(java.util.Arrays.copyOf(bytes, bytes.length + 1)))
+                .isInstanceOf(FrameCodec.Decoded.Failure.class);
+        assertThat(FrameCodec.decode(java.util.Arrays.copyOf(bytes, 3))).isInstanceOf(FrameCodec.Decoded.Failure.class);
+        bytes[0] = (byte) 0x80;
+        assertThat(FrameCodec.decode(bytes)).isInstanceOf(FrameCodec.Decoded.Failure.class);
     }
 
     @Test

@@ -31,7 +31,6 @@ import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -497,8 +496,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         if (p == null) {
             return this;
         }
-        FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(in.batch(), FrameCodec.LENGTH_BYTES,
-                in.batch().length - FrameCodec.LENGTH_BYTES));
+        FrameCodec.Decoded decoded = FrameCodec.decode(in.batch());
         if (decoded instanceof FrameCodec.Decoded.Success s && s.frame() instanceof RouteInterest batch) {
             stats.interestReceived(false);
             apply(p, batch);

@@ -322,9 +322,7 @@ class ClusterNodeTest {
 
     private RouteInterest nextByArtery() throws InterruptedException {
         ClusterNode.Interest in = expect(ClusterNode.Interest.class);
-        Frame frame = ((FrameCodec.Decoded.Success) FrameCodec.decodeFrame(ByteBuffer.wrap(in.batch(),
-                FrameCodec.LENGTH_BYTES, in.batch().length - FrameCodec.LENGTH_BYTES))).frame();
-        return (RouteInterest) frame;
+        return (RouteInterest) ((FrameCodec.Decoded.Success) FrameCodec.decode(in.batch())).frame();
     }
 
     /** The next message of {@code type} the node sent the peer; keepalives and other acknowledgements pass by. */
