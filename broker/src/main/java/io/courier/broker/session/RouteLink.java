@@ -114,6 +114,10 @@ public final class RouteLink implements RemoteSubscriber {
         Outbox o = new Outbox(Outbox.Limits.route(routeMaxPending), stats, capacity.queued(), capacity.draining(),
                 reason -> log.warn("route to {}: {}", nodeId, reason));
         o.offerControl(ByteString.fromArrayUnsafe(FrameCodec.encode(hello)));
+        Runnable made = () -> {
+            established = o;
+            up.run();
+        };
         CompletionStage<Done> done;
         if (tls == null) {
             // The other broker writes nothing on it: what it reads is ignored, its end is the link's.
@@ -123,8 +127,7 @@ public final class RouteLink implements RemoteSubscriber {
                         if (failure != null) {
                             linkEnded.completeExceptionally(failure);
                         } else {
-                            established = o;
-                            up.run();
+                            made.run();
                             link.run(Intake.ignoring(), o, stats, Duration.ZERO,
                                     f -> linkEnded.complete(Done.getInstance()), null);
                         }
@@ -136,10 +139,7 @@ public final class RouteLink implements RemoteSubscriber {
                             () -> tls.apply(host, port))
                     .joinMat(Flow.fromSinkAndSourceCoupledMat(Sink.ignore(), out, Keep.left()), Keep.both())
                     .run(Materializer.matFromSystem(system));
-            connection.first().thenRun(() -> {
-                established = o;
-                up.run();
-            });
+            connection.first().thenRun(made);
             done = connection.second();
         }
         outbox = o;
