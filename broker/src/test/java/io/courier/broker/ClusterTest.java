@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.courier.client.Connection;
 import io.courier.client.Courier;
 import io.courier.client.Options;
+import io.courier.protocol.RouteHello;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -96,11 +98,7 @@ class ClusterTest {
         long viaRoute2 = Long.parseLong(nodes.get(1).stats().get("interest-via-route"));
         long viaRoute3 = Long.parseLong(nodes.get(2).stats().get("interest-via-route"));
         long viaArtery2 = Long.parseLong(nodes.get(1).stats().get("interest-via-artery"));
-        Connection sub = client(node1, "sub-on-the-route");
-        AtomicLong got = new AtomicLong();
-        sub.subscribe("interest.on.route", m -> got.incrementAndGet());
-        sub.flush(WAIT);
-        awaitRoute(client(nodes.get(1), "pub-on-the-route"), "interest.on.route", () -> got.get() > 0);
+        awaitForwarded(node1, nodes.get(1), "interest.on.route");
         assertThat(Long.parseLong(nodes.get(1).stats().get("interest-via-route"))).isGreaterThan(viaRoute2);
         assertThat(Long.parseLong(nodes.get(2).stats().get("interest-via-route"))).isGreaterThan(viaRoute3);
         // Its route up and nothing in flight, node 1 sent none of it by Artery.
@@ -110,87 +108,67 @@ class ClusterTest {
     @Test
     void strangersOnTheRoutePortAreClosedAndTheRoutesBetweenTheBrokersCarryOn() throws Exception {
         BrokerProcess node1 = nodes.get(0);
-        int routePort = Integer.parseInt(node1.stats().get("route-port"));
-        try (java.net.Socket silent = routeSocket(routePort);
-             java.net.Socket liar = routeSocket(routePort);
-             java.net.Socket garbage = routeSocket(routePort)) {
+        InetSocketAddress routes = routeAddress(node1);
+        try (RawClient silent = new RawClient(routes);
+             RawClient liar = new RawClient(routes);
+             RawClient garbage = new RawClient(routes)) {
             // Claims to be a member that does not exist.
-            liar.getOutputStream().write(io.courier.protocol.FrameCodec.encode(
-                    new io.courier.protocol.RouteHello("pekko://courier@127.0.0.1:1", 1)));
+            liar.send(new RouteHello("pekko://courier@127.0.0.1:1", 1));
             // Not a frame: a length of 2 GiB.
-            garbage.getOutputStream().write(new byte[] {0x7F, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x40});
-            assertThat(closedByTheBroker(liar)).as("a hello from no member").isTrue();
-            assertThat(closedByTheBroker(garbage)).as("garbage").isTrue();
+            garbage.sendRaw(new byte[] {0x7F, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x40});
+            assertThat(liar.awaitClosedByPeer(WAIT)).as("a hello from no member").isTrue();
+            assertThat(garbage.awaitClosedByPeer(WAIT)).as("garbage").isTrue();
             // Says nothing: closed at courier.connect-timeout (5 s).
-            assertThat(closedByTheBroker(silent)).as("silence").isTrue();
+            assertThat(silent.awaitClosedByPeer(WAIT)).as("silence").isTrue();
         }
-        Connection sub = client(node1, "sub-beside-strangers");
-        AtomicLong got = new AtomicLong();
-        sub.subscribe("strangers.after", m -> got.incrementAndGet());
-        sub.flush(WAIT);
-        awaitRoute(client(nodes.get(2), "pub-beside-strangers"), "strangers.after", () -> got.get() > 0);
+        awaitForwarded(node1, nodes.get(2), "strangers.after");
         assertThat(node1.stats().get("routed")).isEqualTo("2");
     }
 
     @Test
     void aFloodOfSilentStrangersOnTheRoutePortClosesTheOldestFirst() throws Exception {
         BrokerProcess node1 = nodes.get(0);
-        int routePort = Integer.parseInt(node1.stats().get("route-port"));
-        List<java.nio.channels.SocketChannel> flood = new ArrayList<>();
+        InetSocketAddress routes = routeAddress(node1);
+        List<RawClient> flood = new ArrayList<>();
         try {
             for (int i = 0; i < 100; i++) {
-                java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
-                        new java.net.InetSocketAddress("127.0.0.1", routePort));
-                c.configureBlocking(false);
-                flood.add(c);
+                flood.add(new RawClient(routes));
             }
             // 64 may wait for their hello at once: the 36 that waited longest go, long before the 5 s deadline.
-            await().atMost(Duration.ofSeconds(3)).until(() -> closedByTheBroker(flood) >= 36);
-            assertThat(closedByTheBroker(flood.subList(0, 36))).as("the oldest").isEqualTo(36);
+            await().atMost(Duration.ofSeconds(3)).until(() -> closedByPeer(flood) >= 36);
+            assertThat(closedByPeer(flood.subList(0, 36))).as("the oldest").isEqualTo(36);
         } finally {
-            for (java.nio.channels.SocketChannel c : flood) {
+            for (RawClient c : flood) {
                 c.close();
             }
         }
         assertThat(node1.stats().get("routed")).isEqualTo("2");
-        Connection sub = client(node1, "sub-after-the-flood");
-        AtomicLong got = new AtomicLong();
-        sub.subscribe("flood.after", m -> got.incrementAndGet());
-        sub.flush(WAIT);
-        awaitRoute(client(nodes.get(1), "pub-after-the-flood"), "flood.after", () -> got.get() > 0);
+        awaitForwarded(node1, nodes.get(1), "flood.after");
     }
 
-    private static int closedByTheBroker(List<java.nio.channels.SocketChannel> channels) throws IOException {
+    private static InetSocketAddress routeAddress(BrokerProcess node) throws Exception {
+        return new InetSocketAddress("127.0.0.1", Integer.parseInt(node.stats().get("route-port")));
+    }
+
+    /** How many of {@code clients} the broker has closed by now (each is read for at most a millisecond). */
+    private static int closedByPeer(List<RawClient> clients) throws IOException {
         int closed = 0;
-        ByteBuffer one = ByteBuffer.allocate(1);
-        for (java.nio.channels.SocketChannel c : channels) {
-            one.clear();
-            try {
-                if (c.read(one) < 0) {
-                    closed++;
-                }
-            } catch (IOException reset) {
+        for (RawClient c : clients) {
+            if (c.awaitClosedByPeer(Duration.ofMillis(1))) {
                 closed++;
             }
         }
         return closed;
     }
 
-    private static java.net.Socket routeSocket(int port) throws IOException {
-        java.net.Socket s = new java.net.Socket("127.0.0.1", port);
-        s.setSoTimeout((int) WAIT.toMillis());
-        return s;
-    }
-
-    /** Whether the broker closed the socket (end of stream or reset) before the test's timeout, having sent nothing. */
-    private static boolean closedByTheBroker(java.net.Socket s) {
-        try {
-            return s.getInputStream().read() < 0;
-        } catch (java.net.SocketTimeoutException timeout) {
-            return false;
-        } catch (IOException reset) {
-            return true;
-        }
+    /** A subscriber on {@code subscribed} to {@code topic} receives what a client of {@code publishing} publishes. */
+    private static void awaitForwarded(BrokerProcess subscribed, BrokerProcess publishing, String topic)
+            throws Exception {
+        Connection sub = client(subscribed, "sub-" + topic);
+        AtomicLong got = new AtomicLong();
+        sub.subscribe(topic, m -> got.incrementAndGet());
+        sub.flush(WAIT);
+        awaitRoute(client(publishing, "pub-" + topic), topic, () -> got.get() > 0);
     }
 
     @Test
