@@ -118,14 +118,10 @@ class ClusterNodeTest {
         assertThat(snapshot.changes()).isEmpty();
         node.tell(new ClusterNode.InterestAck(PEER, PEER_INCARNATION, snapshot.lastSeq()));
 
-        try (Socket route = routePort.accept()) {
-            route.setSoTimeout((int) WAIT.toMillis());
-            DataInputStream in = new DataInputStream(route.getInputStream());
-            assertThat(read(in)).isEqualTo(new RouteHello(SELF, SELF_INCARNATION));
-            await().atMost(WAIT).until(this::routed);
+        try (Socket route = acceptRoute()) {
 
             router.subscribe(new Subscription(LOCAL, 1, "orders.>", ""));
-            RouteInterest change = (RouteInterest) read(in);
+            RouteInterest change = (RouteInterest) read(route);
             assertThat(change.reset()).isFalse();
             assertThat(change.incarnation()).isEqualTo(SELF_INCARNATION);
             assertThat(change.fromSeq()).isEqualTo(snapshot.lastSeq() + 1);
@@ -194,13 +190,9 @@ class ClusterNodeTest {
         RouteInterest snapshot = nextByArtery();
         assertThat(snapshot.changes()).containsExactly(new RouteInterest.Change("kept.>", "", true));
         node.tell(new ClusterNode.InterestAck(PEER, PEER_INCARNATION, snapshot.lastSeq()));
-        try (Socket route = routePort.accept()) {
-            route.setSoTimeout((int) WAIT.toMillis());
-            DataInputStream in = new DataInputStream(route.getInputStream());
-            read(in);
-            await().atMost(WAIT).until(this::routed);
+        try (Socket route = acceptRoute()) {
             router.subscribe(new Subscription(LOCAL, 2, "unacknowledged.>", ""));
-            assertThat(((RouteInterest) read(in)).changes())
+            assertThat(((RouteInterest) read(route)).changes())
                     .containsExactly(new RouteInterest.Change("unacknowledged.>", "", true));
         }
         // Not acknowledged, and the route is gone: it may not have arrived.
@@ -345,7 +337,17 @@ class ClusterNodeTest {
         return got;
     }
 
-    private static Frame read(DataInputStream in) throws IOException {
+    /** The node's route link to the peer, accepted on the test's route port: its hello read, the node aware it is up. */
+    private Socket acceptRoute() throws IOException {
+        Socket route = routePort.accept();
+        route.setSoTimeout((int) WAIT.toMillis());
+        assertThat(read(route)).isEqualTo(new RouteHello(SELF, SELF_INCARNATION));
+        await().atMost(WAIT).until(this::routed);
+        return route;
+    }
+
+    private static Frame read(Socket route) throws IOException {
+        DataInputStream in = new DataInputStream(route.getInputStream());
         int length = in.readInt();
         byte[] frame = in.readNBytes(length);
         FrameCodec.Decoded decoded = FrameCodec.decodeFrame(ByteBuffer.wrap(frame));
