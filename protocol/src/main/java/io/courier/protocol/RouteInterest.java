@@ -17,7 +17,10 @@ public record RouteInterest(long incarnation, long fromSeq, boolean reset, boole
     static final int FLAG_ACK = 2;
     /** What a sender puts in one batch at most, unless a single change is larger. */
     public static final int TARGET_BYTES = 64 * 1024;
-    /** The largest batch frame a receiver must take: the target, or one change of two full-length strings. */
+    /**
+     * The largest batch frame a receiver must take: a batch holds at most the target, or a single change of up to two
+     * full-length strings; this bound covers both together.
+     */
     public static final int MAX_FRAME_BYTES = FrameCodec.interestSize(TARGET_BYTES
             + 2 * (2 + FrameCodec.MAX_STRING_BYTES) + 1);
 
