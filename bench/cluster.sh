@@ -41,17 +41,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-export PATH="$PATH:/usr/sbin:/sbin"
-case " $systems " in
-    *" nats "*)
-        if ! command -v nats-server >/dev/null; then
-            sudo=""
-            [ "$(id -u)" -eq 0 ] || sudo="sudo"
-            echo "installing nats-server from the Debian packages"
-            $sudo apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nats-server >/dev/null
-        fi ;;
-esac
+# shellcheck source=bench/debian-packages.sh
+. bench/debian-packages.sh
+case " $systems " in *" nats "*) install_missing nats-server ;; esac
 
 if [ "${COURIER_BENCH_SKIP_BUILD:-}" != 1 ]; then
     echo "building the broker and the load generator (clean, so no stale classes are measured)"

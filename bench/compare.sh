@@ -29,19 +29,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-install_peers() {
-    local missing=()
-    command -v nats-server >/dev/null || missing+=(nats-server)
-    command -v mosquitto >/dev/null || missing+=(mosquitto)
-    [ ${#missing[@]} -eq 0 ] && return
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "installing ${missing[*]} from the Debian packages"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-export PATH="$PATH:/usr/sbin:/sbin"
-case " $systems " in *" nats "*|*" mosquitto "*) install_peers ;; esac
+# shellcheck source=bench/debian-packages.sh
+. bench/debian-packages.sh
+case " $systems " in *" nats "*|*" mosquitto "*) install_missing nats-server mosquitto ;; esac
 
 if [ "${COURIER_BENCH_SKIP_BUILD:-}" != 1 ]; then
     echo "building the broker and the load generator (clean, so no stale classes are measured)"

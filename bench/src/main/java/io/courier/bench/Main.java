@@ -23,8 +23,10 @@ import java.util.concurrent.Callable;
                 "  report  turn results files into one table (text, Markdown) and an HTML page with charts",
                 "  jmh     the JMH micro-benchmarks (any JMH option follows, e.g. jmh -prof gc CodecBenchmark)",
                 "  hardening  failure scenarios of the broker core against a separate broker (bench/hardening.sh)",
-                "  cluster    Courier and NATS clusters side by side (bench/cluster.sh)"},
-        subcommands = {Main.Run.class, Main.Report.class, HardeningCommand.class, ClusterCommand.class})
+                "  cluster    Courier and NATS clusters side by side (bench/cluster.sh)",
+                "  handshakes rounds of handshakes against one broker, from cold (bench/handshakes.sh)"},
+        subcommands = {Main.Run.class, Main.Report.class, HardeningCommand.class, ClusterCommand.class,
+                HandshakeRounds.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) throws Exception {

@@ -3,8 +3,11 @@ package io.courier.loadgen;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * CPU time (user plus system) a process has used so far: this JVM's from its OperatingSystemMXBean, another
@@ -37,6 +40,28 @@ public final class ProcessCpu {
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /**
+     * CPU nanoseconds each thread of process {@code pid} has used, keyed "TID name" (name as the thread set it, e.g.
+     * "C2 CompilerThre"), from {@code /proc/PID/task/TID/stat}; empty when the process cannot be read.
+     */
+    public static Map<String, Long> threadNanos(long pid) {
+        Map<String, Long> out = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    out.put(task.getFileName() + " " + name, parseStat(stat));
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // no such process (any more)
+        }
+        return out;
     }
 
     /**

@@ -2,11 +2,6 @@ package io.courier.bench.cluster;
 
 import io.courier.loadgen.ProcessCpu;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +32,7 @@ final class Cpu {
         threads = new ArrayList<>();
         for (int i = 0; i < pids.size(); i++) {
             processes[i] = ProcessCpu.nanos(pids.get(i));
-            threads.add(threadTimes(pids.get(i)));
+            threads.add(ProcessCpu.threadNanos(pids.get(i)));
         }
         start = System.nanoTime();
     }
@@ -54,7 +49,7 @@ final class Cpu {
             }
             figures.add(scenario + ": CPU, " + names.get(i), (now - processes[i]) / 1e9 / seconds * 100, "%", "none");
             Map<String, Long> before = threads.get(i);
-            Map<String, Long> after = threadTimes(pids.get(i));
+            Map<String, Long> after = ProcessCpu.threadNanos(pids.get(i));
             Map<String, Long> byName = new HashMap<>();
             for (Map.Entry<String, Long> t : after.entrySet()) {
                 long used = t.getValue() - before.getOrDefault(t.getKey(), 0L);
@@ -67,27 +62,5 @@ final class Cpu {
                             t.getValue() / 1e9 / seconds * 100)));
             System.out.println(line);
         }
-    }
-
-    /** "TID name" -> CPU nanoseconds, for every thread of {@code pid}. */
-    private static Map<String, Long> threadTimes(long pid) {
-        Map<String, Long> out = new HashMap<>();
-        Path dir = Path.of("/proc", Long.toString(pid), "task");
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(dir)) {
-            for (Path task : tasks) {
-                try {
-                    String stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    String[] after = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-                    long ticks = Long.parseLong(after[11]) + Long.parseLong(after[12]);
-                    out.put(task.getFileName() + " " + name, ticks * 10_000_000L);
-                } catch (IOException | RuntimeException e) {
-                    // the thread ended meanwhile
-                }
-            }
-        } catch (IOException e) {
-            // no such process (any more)
-        }
-        return out;
     }
 }
