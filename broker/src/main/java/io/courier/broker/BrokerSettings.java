@@ -284,6 +284,15 @@ public record BrokerSettings(
         return previous[b.length()];
     }
 
+    /**
+     * How often a link checks for a frame left unfinished past {@code frameTimeout}: twice per timeout, and no more
+     * often than every 50 ms.
+     */
+    public Duration frameCheckInterval() {
+        Duration half = Duration.ofNanos(frameTimeout.toNanos() / 2);
+        return half.compareTo(Duration.ofMillis(50)) < 0 ? Duration.ofMillis(50) : half;
+    }
+
     /** Effective heartbeat for a client that asked for {@code requestedMillis} in CONNECT (0 = no preference). */
     public Duration heartbeatFor(int requestedMillis) {
         if (requestedMillis <= 0) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,6 +58,40 @@ class HostileClientsTest extends OneBrokerTest {
                 s.close();
             }
         }
+    }
+
+    @Test
+    void aClientWithAsManyHandshakesInFlightAsAllowedIsNeverTakenForOneWithTooMany() throws Exception {
+        // Before: the supervisor learnt that a handshake had finished only from a message sent after CONNECTED, so a
+        // client opening its next connection as soon as CONNECTED arrived (as a reconnect storm's clients behind one
+        // address do) was counted with one handshake too many, and its oldest connection in the handshake was closed
+        // with TOO_MANY_CONNECTIONS (seen in the handshake benchmark: 100 in flight against the default of 100).
+        int threads = 4;
+        start("""
+                courier.limits.max-handshaking-per-address = %d
+                courier.limits.max-handshaking = %d
+                """.formatted(threads, threads));
+        List<Thread> clients = new ArrayList<>();
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < threads; t++) {
+            int index = t;
+            Thread client = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 400 && failures.isEmpty(); i++) {
+                        RawClient.connected(broker.address(), "client-" + index + "-" + i).close();
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }, "client-" + index);
+            client.start();
+            clients.add(client);
+        }
+        for (Thread client : clients) {
+            client.join(WAIT.toMillis() * 6);
+        }
+        assertThat(failures).as("every handshake got CONNECTED").isEmpty();
+        assertThat(broker.stats().handshakeEvictions()).isZero();
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.courier.broker.session;
 import io.courier.broker.BrokerSettings;
 import io.courier.broker.BrokerStats;
 import io.courier.broker.routing.Router;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -10,23 +11,30 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.stream.Materializer;
 
 import io.courier.broker.routing.LastValues;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
  * One actor per client link, child of the {@link ConnectionsSupervisor}: it starts the link (the {@link Session}
  * reading what the client sends, the {@link Outbox} writing to it; see {@link Incoming#run}), drives
  * the link's timers (connect timeout, heartbeat, frame deadline, drop reports, close timeout), relays the broker's
- * shutdown, and lives exactly as long as the link. If the link's handling fails (its session's code, or delivering
- * to it on a publisher's thread), this actor fails with the cause once the link has closed, so the supervisor counts
- * and logs it once; the failure never spreads beyond this link.
+ * shutdown, and lives exactly as long as the link. When it stops, whatever stopped it, it tells the supervisor, with
+ * the cause if the link's handling failed (its session's code, or delivering to it on a publisher's thread), so the
+ * supervisor counts and logs that once; the failure never spreads beyond this link.
+ *
+ * <p>Its timers are the scheduler's, not a {@code TimerScheduler}'s, and it is not wrapped in a supervisor or
+ * watched: one of these actors is made and stopped per client connection, and a reconnect storm makes thousands a
+ * second, each wrapper being code on every connection's path that a freshly started broker runs interpreted until the
+ * JIT has compiled it. A tick that was already on its way when its timer was cancelled is harmless: the session acts
+ * on each event only in the states it applies to.
  */
 public final class Connection extends AbstractBehavior<Connection.Command> {
 
@@ -67,19 +75,12 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     /** A HELLO datagram with the session's token came from {@code from}. */
     record UdpHello(UdpBinding binding, InetSocketAddress from) implements Command { }
 
-    /** The link's handling threw; the link is closed and the failure is reported by the supervisor. */
-    static final class SessionFailed extends RuntimeException {
-        SessionFailed(Throwable cause) {
-            super("connection handling failed: " + cause, cause);
-        }
-    }
-
-    private static final String HEARTBEAT = "heartbeat";
-    private static final String FRAME_CHECK = "frame-check";
-    private static final String DROP_REPORT = "drop-report";
+    private static final Tick CONNECT_TIMED_OUT = new Tick(Session.ConnectTimedOut.INSTANCE);
+    private static final Tick HEARTBEAT = new Tick(Session.HeartbeatTick.INSTANCE);
+    private static final Tick FRAME_CHECK = new Tick(Session.FrameCheck.INSTANCE);
+    private static final Tick DROP_REPORT = new Tick(Session.ReportDropped.INSTANCE);
 
     private final long id;
-    private final TimerScheduler<Command> timers;
     private final BrokerSettings settings;
     private final BrokerStats stats;
     private final Router router;
@@ -91,22 +92,26 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
     /** Set once the broker is stopping: the supervisor's deadline, not close-timeout, then bounds the close. */
     private boolean draining;
     private Throwable failure;
+    private Cancellable connectTimer;
+    private Cancellable closeTimer;
+    /** Heartbeat, frame check and drop reports, from CONNECTED until the link starts closing. */
+    private final List<Cancellable> periodic = new ArrayList<>(3);
 
     public static Behavior<Command> create(Incoming incoming, long id, BrokerSettings settings,
                                            BrokerStats stats, Router router, Capacity capacity, UdpSide udp,
                                            List<String> servers, Materializer materializer,
-                                           ActorRef<ConnectionsSupervisor.Command> supervisor) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Connection(context, timers, incoming,
-                id, settings, stats, router, capacity, udp, servers, materializer, supervisor)));
+                                           ActorRef<ConnectionsSupervisor.Command> supervisor,
+                                           AtomicBoolean handshakeDone) {
+        return Behaviors.setup(context -> new Connection(context, incoming, id, settings, stats, router, capacity, udp,
+                servers, materializer, supervisor, handshakeDone));
     }
 
-    private Connection(ActorContext<Command> context, TimerScheduler<Command> timers,
-                       Incoming incoming, long id, BrokerSettings settings, BrokerStats stats,
+    private Connection(ActorContext<Command> context, Incoming incoming, long id, BrokerSettings settings, BrokerStats stats,
                        Router router, Capacity capacity, UdpSide udp, List<String> servers,
-                       Materializer materializer, ActorRef<ConnectionsSupervisor.Command> supervisor) {
+                       Materializer materializer, ActorRef<ConnectionsSupervisor.Command> supervisor,
+                       AtomicBoolean handshakeDone) {
         super(context);
         this.id = id;
-        this.timers = timers;
         this.settings = settings;
         this.stats = stats;
         this.router = router;
@@ -118,6 +123,9 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         Session.Owner owner = new Session.Owner() {
             @Override
             public void connected(Duration heartbeat) {
+                // Before CONNECTED is written: the client may open its next connection as soon as it reads it,
+                // and the supervisor must not take this one for still handshaking then (Established comes later).
+                handshakeDone.set(true);
                 self.tell(new Connected(heartbeat));
             }
 
@@ -145,7 +153,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                 udp.lastValues(), servers, outbox, owner, capacity, incoming.tlsPrincipal());
         this.session = incoming.run(logic, outbox, stats, settings.publisherPause(),
                 failure -> self.tell(new StreamStopped(failure)), materializer);
-        timers.startSingleTimer(new Tick(Session.ConnectTimedOut.INSTANCE), settings.connectTimeout());
+        connectTimer = context.scheduleOnce(settings.connectTimeout(), self, CONNECT_TIMED_OUT);
     }
 
     @Override
@@ -156,30 +164,29 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                     return this;
                 })
                 .onMessage(Connected.class, connected -> {
-                    timers.cancel(new Tick(Session.ConnectTimedOut.INSTANCE));
+                    connectTimer = cancel(connectTimer);
                     supervisor.tell(new ConnectionsSupervisor.Established(id));
-                    timers.startTimerWithFixedDelay(HEARTBEAT, new Tick(Session.HeartbeatTick.INSTANCE),
-                            connected.heartbeat());
-                    Duration frameCheck = settings.frameTimeout().dividedBy(2);
-                    timers.startTimerWithFixedDelay(FRAME_CHECK, new Tick(Session.FrameCheck.INSTANCE),
-                            frameCheck.compareTo(Duration.ofMillis(50)) < 0 ? Duration.ofMillis(50) : frameCheck);
-                    if (settings.slowConsumerPolicy() == BrokerSettings.SlowConsumerPolicy.DROP) {
-                        timers.startTimerWithFixedDelay(DROP_REPORT, new Tick(Session.ReportDropped.INSTANCE),
-                                settings.dropReportInterval());
+                    if (!closing) {
+                        every(connected.heartbeat(), HEARTBEAT);
+                        every(settings.frameCheckInterval(), FRAME_CHECK);
+                        if (settings.slowConsumerPolicy() == BrokerSettings.SlowConsumerPolicy.DROP) {
+                            every(settings.dropReportInterval(), DROP_REPORT);
+                        }
                     }
                     return this;
                 })
                 .onMessageEquals(Closing.INSTANCE, () -> {
                     closing = true;
-                    timers.cancelAll();
-                    if (!draining) {
-                        timers.startSingleTimer(CloseTimedOut.INSTANCE, settings.closeTimeout());
+                    cancelTimers();
+                    if (!draining && closeTimer == null) {
+                        closeTimer = getContext().scheduleOnce(settings.closeTimeout(), getContext().getSelf(),
+                                CloseTimedOut.INSTANCE);
                     }
                     return this;
                 })
                 .onMessageEquals(CloseTimedOut.INSTANCE, () -> {
                     outbox.abort(new IllegalStateException("close timed out"));
-                    return stopped();
+                    return Behaviors.stopped();
                 })
                 .onMessageEquals(Quiesced.INSTANCE, () -> {
                     supervisor.tell(new ConnectionsSupervisor.Quiesced(id));
@@ -193,7 +200,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                 })
                 .onMessageEquals(Drain.INSTANCE, () -> {
                     draining = true;
-                    timers.cancel(CloseTimedOut.INSTANCE);
+                    closeTimer = cancel(closeTimer);
                     session.accept(Session.Drain.INSTANCE);
                     return this;
                 })
@@ -203,7 +210,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                 })
                 .onMessageEquals(Cut.INSTANCE, () -> {
                     outbox.abort(new IllegalStateException("cut at the shutdown deadline"));
-                    return stopped();
+                    return Behaviors.stopped();
                 })
                 .onMessage(Servers.class, servers -> {
                     session.accept(new Session.ServersChanged(servers.servers()));
@@ -218,11 +225,14 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                     if (failure == null) {
                         failure = stopped.failure();
                     }
-                    return stopped();
+                    return Behaviors.stopped();
                 })
                 .onSignal(PostStop.class, signal -> {
                     // Whatever stopped this actor, the link goes with it (a no-op if the stream already ended).
+                    cancelTimers();
+                    closeTimer = cancel(closeTimer);
                     outbox.abort(new IllegalStateException(closing ? "connection closed" : "connection stopped"));
+                    supervisor.tell(new ConnectionsSupervisor.Closed(id, failure));
                     return this;
                 })
                 .build();
@@ -250,11 +260,24 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         return this;
     }
 
-    /** Stops this actor; with a failure on record, by failing, so that the supervisor reports it once. */
-    private Behavior<Command> stopped() {
-        if (failure != null) {
-            throw new SessionFailed(failure);
+    /** Sends {@code tick} to this actor every {@code interval} until cancelled. */
+    private void every(Duration interval, Tick tick) {
+        ActorRef<Command> self = getContext().getSelf();
+        periodic.add(getContext().getSystem().scheduler().scheduleWithFixedDelay(interval, interval,
+                () -> self.tell(tick), getContext().getExecutionContext()));
+    }
+
+    /** Cancels the connect timeout and the periodic ticks (not the close timeout). */
+    private void cancelTimers() {
+        connectTimer = cancel(connectTimer);
+        periodic.forEach(Cancellable::cancel);
+        periodic.clear();
+    }
+
+    private static Cancellable cancel(Cancellable timer) {
+        if (timer != null) {
+            timer.cancel();
         }
-        return Behaviors.stopped();
+        return null;
     }
 }

@@ -9,9 +9,6 @@ import io.courier.protocol.FrameCodec;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.ChildFailed;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
-import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -30,11 +27,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
  * Parent of every {@link Connection}. A connection that fails is stopped (its subscriptions go with it), counted
- * and logged once here; the failure never reaches the broker.
+ * and logged once here; the failure never reaches the broker. Each connection says itself when it has stopped
+ * ({@link Closed}, sent from its PostStop whatever stopped it) rather than being watched: a death watch is two system
+ * messages more per connection, on the path every handshake of a reconnect storm takes.
  *
  * <p>Admission: connections still in their handshake have a budget of their own, overall and per source address,
  * apart from {@code max-connections} (which only established links count against, see {@link Session}). When it is
@@ -48,7 +48,8 @@ import java.util.function.Supplier;
  */
 public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSupervisor.Command> {
 
-    public sealed interface Command permits Accept, Established, Quiesced, Drain, FinishAll, CutAll, ServersChanged { }
+    public sealed interface Command permits Accept, Established, Quiesced, Closed, Drain, FinishAll, CutAll,
+            ServersChanged { }
 
     /** The servers clients may reconnect to changed (the cluster's membership): tell every client that can hear it. */
     public enum ServersChanged implements Command { INSTANCE }
@@ -58,6 +59,9 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
 
     /** Connection {@code id} finished its handshake. */
     record Established(long id) implements Command { }
+
+    /** Connection {@code id} stopped; {@code failure} is why its handling failed, null when it did not. */
+    record Closed(long id, Throwable failure) implements Command { }
 
     /** While draining, connection {@code id}'s client stopped publishing. */
     record Quiesced(long id) implements Command { }
@@ -69,7 +73,8 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
 
     enum CutAll implements Command { INSTANCE }
 
-    private record Handshaking(ActorRef<Connection.Command> ref, InetAddress address) { }
+    /** {@code done} is set by the connection's session as it answers CONNECT, before {@link Established} arrives. */
+    private record Handshaking(ActorRef<Connection.Command> ref, InetAddress address, AtomicBoolean done) { }
 
     private final TimerScheduler<Command> timers;
     private final BrokerSettings settings;
@@ -82,7 +87,8 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     /** Connections in their handshake, oldest first. */
     private final LinkedHashMap<Long, Handshaking> handshaking = new LinkedHashMap<>();
     private final Map<InetAddress, Integer> handshakingPerAddress = new HashMap<>();
-    private final Map<ActorRef<Void>, Long> ids = new HashMap<>();
+    /** Every connection not yet {@link Closed}. */
+    private final Set<Long> open = new HashSet<>();
     private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
     /** While draining: connections whose clients have not yet said they stopped publishing. */
     private final Set<Long> publishing = new HashSet<>();
@@ -148,13 +154,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                     getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.Cut.INSTANCE));
                     return this;
                 })
-                .onSignal(ChildFailed.class, failed -> {
-                    stats.connectionFailed();
-                    getContext().getLog().error("connection {} failed and was closed; other clients are unaffected",
-                            failed.getRef().path().name(), failed.getCause());
-                    return onChildStopped(failed.getRef());
-                })
-                .onSignal(Terminated.class, terminated -> onChildStopped(terminated.getRef()))
+                .onMessage(Closed.class, this::onClosed)
                 .build();
     }
 
@@ -175,24 +175,25 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         }
         InetSocketAddress remote = accept.incoming().remoteAddress();
         InetAddress address = remote.getAddress();
-        if (handshakingPerAddress.getOrDefault(address, 0) >= settings.maxHandshakingPerAddress()) {
-            evictOldest(address);
-        } else if (handshaking.size() >= settings.maxHandshaking()) {
-            evictOldest(null);
+        if (handshakingPerAddress.getOrDefault(address, 0) >= settings.maxHandshakingPerAddress()
+                || handshaking.size() >= settings.maxHandshaking()) {
+            forgetFinishedHandshakes();
+            if (handshakingPerAddress.getOrDefault(address, 0) >= settings.maxHandshakingPerAddress()) {
+                evictOldest(address);
+            } else if (handshaking.size() >= settings.maxHandshaking()) {
+                evictOldest(null);
+            }
         }
         long id = nextId++;
         // Counted before the child runs: it may answer CONNECT before this handler has finished.
         stats.connectionOpened();
-        // Pekko's own supervisor log is off: ChildFailed below counts and logs the failure, once.
-        ActorRef<Connection.Command> child = getContext().spawn(
-                Behaviors.supervise(Connection.create(accept.incoming(), id, settings, stats, router, capacity,
-                        udp, servers.get(), materializer, getContext().getSelf()))
-                        .onFailure(SupervisorStrategy.stop().withLoggingEnabled(false)),
+        AtomicBoolean done = new AtomicBoolean();
+        ActorRef<Connection.Command> child = getContext().spawn(Connection.create(accept.incoming(), id, settings,
+                stats, router, capacity, udp, servers.get(), materializer, getContext().getSelf(), done),
                 "conn-" + id);
-        getContext().watch(child);
         getContext().getLog().debug("connection {} from {} opened", id, remote);
-        ids.put(child.unsafeUpcast(), id);
-        handshaking.put(id, new Handshaking(child, address));
+        open.add(id);
+        handshaking.put(id, new Handshaking(child, address, done));
         handshakingPerAddress.merge(address, 1, Integer::sum);
         children++;
         return this;
@@ -215,6 +216,22 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         }
     }
 
+    /**
+     * Drops the connections that have answered CONNECT but whose {@link Established} is still on its way, so that a
+     * client that opens connection after connection, each as soon as the last was answered, is never taken for one
+     * with too many in the handshake.
+     */
+    private void forgetFinishedHandshakes() {
+        Iterator<Map.Entry<Long, Handshaking>> it = handshaking.entrySet().iterator();
+        while (it.hasNext()) {
+            Handshaking h = it.next().getValue();
+            if (h.done().get()) {
+                it.remove();
+                handshakingPerAddress.computeIfPresent(h.address(), (a, n) -> n == 1 ? null : n - 1);
+            }
+        }
+    }
+
     private void leaveHandshake(long id) {
         Handshaking h = handshaking.remove(id);
         if (h != null) {
@@ -232,7 +249,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         drainStart = System.nanoTime();
         messagesOutAtDrain = stats.messagesOut();
         linksAtDrain = children;
-        ids.forEach((ref, id) -> {
+        open.forEach(id -> {
             if (!handshaking.containsKey(id)) {
                 publishing.add(id);
             }
@@ -261,14 +278,21 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.FinishDrain.INSTANCE));
     }
 
-    private Behavior<Command> onChildStopped(ActorRef<Void> child) {
-        Long id = ids.remove(child);
-        getContext().getLog().debug("connection {} closed", id);
-        if (id != null) {
-            leaveHandshake(id);
-            if (publishing.remove(id) && publishing.isEmpty() && draining) {
-                finishAll();
-            }
+    private Behavior<Command> onClosed(Closed closed) {
+        long id = closed.id();
+        if (!open.remove(id)) {
+            return this;
+        }
+        if (closed.failure() != null) {
+            stats.connectionFailed();
+            getContext().getLog().error("connection {} failed and was closed; other clients are unaffected", id,
+                    closed.failure());
+        } else {
+            getContext().getLog().debug("connection {} closed", id);
+        }
+        leaveHandshake(id);
+        if (publishing.remove(id) && publishing.isEmpty() && draining) {
+            finishAll();
         }
         children--;
         stats.connectionClosed();
