@@ -330,7 +330,7 @@ public final class Broker implements AutoCloseable {
         Behavior<Guardian> guardian = Behaviors.setup(context -> {
             ActorRef<ConnectionsSupervisor.Command> supervisor = context.spawn(
                     ConnectionsSupervisor.create(settings, stats, router, capacity, udp,
-                            () -> advertised(settings, bound, view)),
+                            new AdvertisedServers(settings, bound, view)),
                     "connections");
             supervisorRef.complete(supervisor);
             return Behaviors.receive(Guardian.class)
@@ -651,27 +651,50 @@ public final class Broker implements AutoCloseable {
     /**
      * The servers CONNECTED and INFO list: this broker's client address, then every other member's of the cluster.
      * An unreachable member stays listed until it is removed: it may be unreachable from here only (this broker may
-     * be the one cut off, and its clients then need the others' addresses most).
+     * be the one cut off, and its clients then need the others' addresses most). Built again only when the bound
+     * address or the members' addresses change: every handshake asks for it.
      */
-    private static List<String> advertised(BrokerSettings settings, CompletableFuture<InetSocketAddress> bound,
-                                           ClusterNode.View view) {
-        List<String> servers = new ArrayList<>();
-        if (!settings.advertise().isEmpty()) {
-            servers.addAll(settings.advertise());
-        } else {
+    private static final class AdvertisedServers implements Supplier<List<String>> {
+        private record Built(InetSocketAddress bound, List<String> peers, List<String> servers) { }
+
+        private final BrokerSettings settings;
+        private final CompletableFuture<InetSocketAddress> bound;
+        private final ClusterNode.View view;
+        private volatile Built last;
+
+        AdvertisedServers(BrokerSettings settings, CompletableFuture<InetSocketAddress> bound, ClusterNode.View view) {
+            this.settings = settings;
+            this.bound = bound;
+            this.view = view;
+        }
+
+        @Override
+        public List<String> get() {
             InetSocketAddress a = bound.getNow(null);
-            InetSocketAddress self = a == null ? null : advertisedHost(settings, a);
-            // A wildcard address (a single broker on 0.0.0.0) names no server a client could use.
-            if (self != null && (self.getAddress() == null || !self.getAddress().isAnyLocalAddress())) {
-                servers.add(hostPort(self));
+            List<String> peers = view.clientAddresses();
+            Built b = last;
+            if (b != null && b.bound() == a && b.peers() == peers) {
+                return b.servers();
             }
-        }
-        for (ClusterNode.PeerView p : view.peers()) {
-            if (!servers.contains(p.clientAddress())) {
-                servers.add(p.clientAddress());
+            List<String> servers = new ArrayList<>();
+            if (!settings.advertise().isEmpty()) {
+                servers.addAll(settings.advertise());
+            } else {
+                InetSocketAddress self = a == null ? null : advertisedHost(settings, a);
+                // A wildcard address (a single broker on 0.0.0.0) names no server a client could use.
+                if (self != null && (self.getAddress() == null || !self.getAddress().isAnyLocalAddress())) {
+                    servers.add(hostPort(self));
+                }
             }
+            for (String peer : peers) {
+                if (!servers.contains(peer)) {
+                    servers.add(peer);
+                }
+            }
+            List<String> built = List.copyOf(servers);
+            last = new Built(a, peers, built);
+            return built;
         }
-        return servers;
     }
 
     private static String rootMessage(Throwable t) {

@@ -150,9 +150,36 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         private final Map<String, PeerView> peers = new ConcurrentHashMap<>();
         private final Map<String, Long> incarnations = new ConcurrentHashMap<>();
         private volatile ActorRef<Command> node;
+        /** The peers' client addresses; a new list only when one comes, goes or changes (the node's thread writes). */
+        private volatile List<String> clientAddresses = List.of();
 
         public List<PeerView> peers() {
             return List.copyOf(peers.values());
+        }
+
+        /**
+         * The other members' client addresses, each once; the same list instance until the set changes, so that
+         * what is built from it (the servers every CONNECTED lists) can be kept until then.
+         */
+        public List<String> clientAddresses() {
+            return clientAddresses;
+        }
+
+        private void put(PeerView peer) {
+            PeerView old = peers.put(peer.nodeId(), peer);
+            if (old == null || !old.clientAddress().equals(peer.clientAddress())) {
+                refreshClientAddresses();
+            }
+        }
+
+        private void remove(String nodeId) {
+            if (peers.remove(nodeId) != null) {
+                refreshClientAddresses();
+            }
+        }
+
+        private void refreshClientAddresses() {
+            clientAddresses = peers.values().stream().map(PeerView::clientAddress).distinct().toList();
         }
 
         /** Route links are accepted from current members in their current incarnation only. */
@@ -214,8 +241,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         }
 
         void publish() {
-            view.peers.put(nodeId, new PeerView(nodeId, clientAddress, reachable, link.isEstablished(), clients,
-                    interest.size()));
+            view.put(new PeerView(nodeId, clientAddress, reachable, link.isEstablished(), clients, interest.size()));
         }
     }
 
@@ -680,7 +706,7 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     private void drop(Peer p, String why) {
         peers.remove(p.nodeId);
-        view.peers.remove(p.nodeId);
+        view.remove(p.nodeId);
         view.incarnations.remove(p.nodeId);
         p.link.disconnect();
         router.unsubscribeAll(p.interest.values());
