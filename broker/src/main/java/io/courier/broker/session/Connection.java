@@ -124,7 +124,7 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
             @Override
             public void connected(Duration heartbeat) {
                 // Before CONNECTED is written: the client may open its next connection as soon as it reads it,
-                // and the supervisor must not take this one for still handshaking then (Established comes later).
+                // and the supervisor must not take this one for still handshaking then.
                 handshakeDone.set(true);
                 self.tell(new Connected(heartbeat));
             }
@@ -156,77 +156,14 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         connectTimer = context.scheduleOnce(settings.connectTimeout(), self, CONNECT_TIMED_OUT);
     }
 
+    /**
+     * One handler for every command, rather than a case per command: the receive is built for each of the thousands
+     * of connections a storm brings, and each message would be tried against the cases in turn.
+     */
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Tick.class, tick -> {
-                    session.accept(tick.event());
-                    return this;
-                })
-                .onMessage(Connected.class, connected -> {
-                    connectTimer = cancel(connectTimer);
-                    supervisor.tell(new ConnectionsSupervisor.Established(id));
-                    if (!closing) {
-                        every(connected.heartbeat(), HEARTBEAT);
-                        every(settings.frameCheckInterval(), FRAME_CHECK);
-                        if (settings.slowConsumerPolicy() == BrokerSettings.SlowConsumerPolicy.DROP) {
-                            every(settings.dropReportInterval(), DROP_REPORT);
-                        }
-                    }
-                    return this;
-                })
-                .onMessageEquals(Closing.INSTANCE, () -> {
-                    closing = true;
-                    cancelTimers();
-                    if (!draining && closeTimer == null) {
-                        closeTimer = getContext().scheduleOnce(settings.closeTimeout(), getContext().getSelf(),
-                                CloseTimedOut.INSTANCE);
-                    }
-                    return this;
-                })
-                .onMessageEquals(CloseTimedOut.INSTANCE, () -> {
-                    outbox.abort(new IllegalStateException("close timed out"));
-                    return Behaviors.stopped();
-                })
-                .onMessageEquals(Quiesced.INSTANCE, () -> {
-                    supervisor.tell(new ConnectionsSupervisor.Quiesced(id));
-                    return this;
-                })
-                .onMessage(Failed.class, failed -> {
-                    if (failure == null) {
-                        failure = failed.cause();
-                    }
-                    return this;
-                })
-                .onMessageEquals(Drain.INSTANCE, () -> {
-                    draining = true;
-                    closeTimer = cancel(closeTimer);
-                    session.accept(Session.Drain.INSTANCE);
-                    return this;
-                })
-                .onMessageEquals(FinishDrain.INSTANCE, () -> {
-                    session.accept(Session.FinishDrain.INSTANCE);
-                    return this;
-                })
-                .onMessageEquals(Cut.INSTANCE, () -> {
-                    outbox.abort(new IllegalStateException("cut at the shutdown deadline"));
-                    return Behaviors.stopped();
-                })
-                .onMessage(Servers.class, servers -> {
-                    session.accept(new Session.ServersChanged(servers.servers()));
-                    return this;
-                })
-                .onMessage(UdpHello.class, this::onUdpHello)
-                .onMessageEquals(Evict.INSTANCE, () -> {
-                    session.accept(Session.Evicted.INSTANCE);
-                    return this;
-                })
-                .onMessage(StreamStopped.class, stopped -> {
-                    if (failure == null) {
-                        failure = stopped.failure();
-                    }
-                    return Behaviors.stopped();
-                })
+                .onMessage(Command.class, this::on)
                 .onSignal(PostStop.class, signal -> {
                     // Whatever stopped this actor, the link goes with it (a no-op if the stream already ended).
                     cancelTimers();
@@ -236,6 +173,58 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                     return this;
                 })
                 .build();
+    }
+
+    private Behavior<Command> on(Command command) {
+        if (command instanceof Tick tick) {
+            session.accept(tick.event());
+        } else if (command instanceof Connected connected) {
+            connectTimer = cancel(connectTimer);
+            if (!closing) {
+                every(connected.heartbeat(), HEARTBEAT);
+                every(settings.frameCheckInterval(), FRAME_CHECK);
+                if (settings.slowConsumerPolicy() == BrokerSettings.SlowConsumerPolicy.DROP) {
+                    every(settings.dropReportInterval(), DROP_REPORT);
+                }
+            }
+        } else if (command == Closing.INSTANCE) {
+            closing = true;
+            cancelTimers();
+            if (!draining && closeTimer == null) {
+                closeTimer = getContext().scheduleOnce(settings.closeTimeout(), getContext().getSelf(),
+                        CloseTimedOut.INSTANCE);
+            }
+        } else if (command == CloseTimedOut.INSTANCE) {
+            outbox.abort(new IllegalStateException("close timed out"));
+            return Behaviors.stopped();
+        } else if (command == Quiesced.INSTANCE) {
+            supervisor.tell(new ConnectionsSupervisor.Quiesced(id));
+        } else if (command instanceof Failed failed) {
+            if (failure == null) {
+                failure = failed.cause();
+            }
+        } else if (command == Drain.INSTANCE) {
+            draining = true;
+            closeTimer = cancel(closeTimer);
+            session.accept(Session.Drain.INSTANCE);
+        } else if (command == FinishDrain.INSTANCE) {
+            session.accept(Session.FinishDrain.INSTANCE);
+        } else if (command == Cut.INSTANCE) {
+            outbox.abort(new IllegalStateException("cut at the shutdown deadline"));
+            return Behaviors.stopped();
+        } else if (command instanceof Servers servers) {
+            session.accept(new Session.ServersChanged(servers.servers()));
+        } else if (command instanceof UdpHello hello) {
+            return onUdpHello(hello);
+        } else if (command == Evict.INSTANCE) {
+            session.accept(Session.Evicted.INSTANCE);
+        } else if (command instanceof StreamStopped stopped) {
+            if (failure == null) {
+                failure = stopped.failure();
+            }
+            return Behaviors.stopped();
+        }
+        return this;
     }
 
     /**

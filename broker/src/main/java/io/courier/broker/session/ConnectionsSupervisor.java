@@ -48,17 +48,13 @@ import java.util.function.Supplier;
  */
 public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSupervisor.Command> {
 
-    public sealed interface Command permits Accept, Established, Quiesced, Closed, Drain, FinishAll, CutAll,
-            ServersChanged { }
+    public sealed interface Command permits Accept, Quiesced, Closed, Drain, FinishAll, CutAll, ServersChanged { }
 
     /** The servers clients may reconnect to changed (the cluster's membership): tell every client that can hear it. */
     public enum ServersChanged implements Command { INSTANCE }
 
     /** A client connection was accepted; its flow must be materialised promptly. */
     public record Accept(Incoming incoming) implements Command { }
-
-    /** Connection {@code id} finished its handshake. */
-    record Established(long id) implements Command { }
 
     /** Connection {@code id} stopped; {@code failure} is why its handling failed, null when it did not. */
     record Closed(long id, Throwable failure) implements Command { }
@@ -73,7 +69,11 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
 
     enum CutAll implements Command { INSTANCE }
 
-    /** {@code done} is set by the connection's session as it answers CONNECT, before {@link Established} arrives. */
+    /**
+     * {@code done} is set by the connection's session as it answers CONNECT (on the link's thread, before CONNECTED is
+     * written); the entry itself goes when the budget is next full ({@link #forgetFinishedHandshakes}) or the
+     * connection closes, so a handshake costs this actor no message of its own.
+     */
     private record Handshaking(ActorRef<Connection.Command> ref, InetAddress address, AtomicBoolean done) { }
 
     private final TimerScheduler<Command> timers;
@@ -125,10 +125,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Accept.class, this::onAccept)
-                .onMessage(Established.class, established -> {
-                    leaveHandshake(established.id());
-                    return this;
-                })
+                .onMessage(Closed.class, this::onClosed)
                 .onMessage(Quiesced.class, quiesced -> {
                     if (publishing.remove(quiesced.id()) && publishing.isEmpty() && draining) {
                         finishAll();
@@ -154,7 +151,6 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                     getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.Cut.INSTANCE));
                     return this;
                 })
-                .onMessage(Closed.class, this::onClosed)
                 .build();
     }
 
@@ -217,9 +213,9 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     }
 
     /**
-     * Drops the connections that have answered CONNECT but whose {@link Established} is still on its way, so that a
-     * client that opens connection after connection, each as soon as the last was answered, is never taken for one
-     * with too many in the handshake.
+     * Drops the connections that have answered CONNECT from the handshake budget. Run before anyone is evicted, so
+     * that a client that opens connection after connection, each as soon as the last was answered, is never taken for
+     * one with too many in the handshake.
      */
     private void forgetFinishedHandshakes() {
         Iterator<Map.Entry<Long, Handshaking>> it = handshaking.entrySet().iterator();
@@ -250,7 +246,8 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         messagesOutAtDrain = stats.messagesOut();
         linksAtDrain = children;
         open.forEach(id -> {
-            if (!handshaking.containsKey(id)) {
+            Handshaking h = handshaking.get(id);
+            if (h == null || h.done().get()) {
                 publishing.add(id);
             }
         });
