@@ -12,6 +12,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
+import scala.concurrent.ExecutionContext;
 
 import io.courier.broker.routing.LastValues;
 
@@ -106,8 +107,8 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
                 servers, materializer, supervisor, handshakeDone));
     }
 
-    private Connection(ActorContext<Command> context, Incoming incoming, long id, BrokerSettings settings, BrokerStats stats,
-                       Router router, Capacity capacity, UdpSide udp, List<String> servers,
+    private Connection(ActorContext<Command> context, Incoming incoming, long id, BrokerSettings settings,
+                       BrokerStats stats, Router router, Capacity capacity, UdpSide udp, List<String> servers,
                        Materializer materializer, ActorRef<ConnectionsSupervisor.Command> supervisor,
                        AtomicBoolean handshakeDone) {
         super(context);
@@ -249,11 +250,14 @@ public final class Connection extends AbstractBehavior<Connection.Command> {
         return this;
     }
 
-    /** Sends {@code tick} to this actor every {@code interval} until cancelled. */
+    /**
+     * Sends {@code tick} to this actor every {@code interval} until cancelled, from the scheduler's thread (a tell
+     * does not block; Pekko's own timers send theirs the same way), not by a task on the dispatcher per tick.
+     */
     private void every(Duration interval, Tick tick) {
         ActorRef<Command> self = getContext().getSelf();
         periodic.add(getContext().getSystem().scheduler().scheduleWithFixedDelay(interval, interval,
-                () -> self.tell(tick), getContext().getExecutionContext()));
+                () -> self.tell(tick), ExecutionContext.parasitic$.MODULE$));
     }
 
     /** Cancels the connect timeout and the periodic ticks (not the close timeout). */
