@@ -93,7 +93,6 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
     /** While draining: connections whose clients have not yet said they stopped publishing. */
     private final Set<Long> publishing = new HashSet<>();
     private long nextId = 1;
-    private int children;
     private boolean draining;
     private boolean finishing;
     private long drainStart;
@@ -147,7 +146,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                     return this;
                 })
                 .onMessageEquals(CutAll.INSTANCE, () -> {
-                    cutAtDeadline = children;
+                    cutAtDeadline = open.size();
                     getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.Cut.INSTANCE));
                     return this;
                 })
@@ -191,7 +190,6 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         open.add(id);
         handshaking.put(id, new Handshaking(child, address, done));
         handshakingPerAddress.merge(address, 1, Integer::sum);
-        children++;
         return this;
     }
 
@@ -244,7 +242,7 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         capacity.draining().set(true);
         drainStart = System.nanoTime();
         messagesOutAtDrain = stats.messagesOut();
-        linksAtDrain = children;
+        linksAtDrain = open.size();
         open.forEach(id -> {
             Handshaking h = handshaking.get(id);
             if (h == null || h.done().get()) {
@@ -252,8 +250,8 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
             }
         });
         getContext().getChildren().forEach(c -> c.unsafeUpcast().tell(Connection.Drain.INSTANCE));
-        if (children > 0) {
-            getContext().getLog().info("graceful stop: draining {} connections (at most {} ms)", children,
+        if (!open.isEmpty()) {
+            getContext().getLog().info("graceful stop: draining {} connections (at most {} ms)", open.size(),
                     settings.shutdownTimeout().toMillis());
         }
         if (publishing.isEmpty()) {
@@ -291,13 +289,12 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         if (publishing.remove(id) && publishing.isEmpty() && draining) {
             finishAll();
         }
-        children--;
         stats.connectionClosed();
         return answerDrainWaitersIfEmpty();
     }
 
     private Behavior<Command> answerDrainWaitersIfEmpty() {
-        if (draining && children == 0 && !drainWaiters.isEmpty()) {
+        if (draining && open.isEmpty() && !drainWaiters.isEmpty()) {
             timers.cancelAll();
             if (linksAtDrain > 0) {
                 getContext().getLog().info("graceful stop: {} connections closed in {} ms, {} messages flushed, "
