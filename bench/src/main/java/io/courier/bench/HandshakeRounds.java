@@ -5,6 +5,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -38,14 +39,18 @@ final class HandshakeRounds implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int colon = server.lastIndexOf(':');
-        if (colon < 0 || rounds < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
-                    "need --server host:port and --rounds >= 1, got " + server + ", " + rounds);
+        InetSocketAddress address;
+        try {
+            address = ServerAddress.loopback(server);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
-        IdleConnections.Settings settings = new IdleConnections.Settings(protocol, server.substring(0, colon),
-                Integer.parseInt(server.substring(colon + 1)), connections, Duration.ZERO,
-                IdleConnections.DEFAULT_HEARTBEAT, 0);
+        if (rounds < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--rounds must be at least 1, got " + rounds);
+        }
+        IdleConnections.Settings settings = new IdleConnections.Settings(protocol, address.getHostString(),
+                address.getPort(), connections, Duration.ZERO, IdleConnections.DEFAULT_HEARTBEAT, 0);
         int failedRounds = 0;
         for (int round = 0; round < rounds; round++) {
             if (round > 0) {

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,12 +69,14 @@ public final class Main implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--system: " + e.getMessage());
             }
-            int colon = server.lastIndexOf(':');
-            if (colon < 0) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--server must be host:port, got " + server);
+            InetSocketAddress address;
+            try {
+                address = ServerAddress.parse(server);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
             }
-            new Suite(contender, new Suite.Settings(scale, server.substring(0, colon),
-                    Integer.parseInt(server.substring(colon + 1)), brokerPid, results, idleConnections, idleHold)).run();
+            new Suite(contender, new Suite.Settings(scale, address.getHostString(), address.getPort(), brokerPid,
+                    results, idleConnections, idleHold)).run();
             return 0;
         }
     }

@@ -1,14 +1,13 @@
 package io.courier.bench.hardening;
 
+import io.courier.bench.ServerAddress;
 import io.courier.client.Connection;
 import io.courier.client.Courier;
 import io.courier.client.Options;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 
 /** The options every scenario takes: where the broker listens, its process and its log, and the time limit. */
@@ -32,19 +31,7 @@ final class Target {
 
     /** The broker's address; refuses anything but loopback, so the harness never sends traffic off the host. */
     InetSocketAddress address() {
-        int colon = server.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException("--server must be host:port, got " + server);
-        }
-        try {
-            InetAddress host = InetAddress.getByName(server.substring(0, colon));
-            if (!host.isLoopbackAddress()) {
-                throw new IllegalArgumentException("--server must be a loopback address (127.0.0.1), got " + server);
-            }
-            return new InetSocketAddress(host, Integer.parseInt(server.substring(colon + 1)));
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("cannot resolve " + server + ": " + e.getMessage());
-        }
+        return ServerAddress.loopback(server);
     }
 
     synchronized BrokerProcess broker() {
