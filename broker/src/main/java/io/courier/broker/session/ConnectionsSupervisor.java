@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -74,7 +75,17 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
      * written); the entry itself goes when the budget is next full ({@link #forgetFinishedHandshakes}) or the
      * connection closes, so a handshake costs this actor no message of its own.
      */
-    private record Handshaking(ActorRef<Connection.Command> ref, InetAddress address, AtomicBoolean done) { }
+    private record Handshaking(ActorRef<Connection.Command> ref, InetAddress address, AtomicBoolean done,
+                               long since) { }
+
+    /**
+     * How long a connection may wait for its client's CONNECT before a newer one from its address may take its place
+     * in a full per-address budget. A real client sends CONNECT as soon as its socket opens, but a host whose clients
+     * all reconnect at once (a node died; thousands of client threads on a few cores) may take hundreds of
+     * milliseconds to: evicting them then, for the next socket of the same herd, only makes them reconnect again.
+     * Within the grace the newer connection is let in beyond the per-address budget, still within max-handshaking.
+     */
+    public static final long HANDSHAKE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final TimerScheduler<Command> timers;
     private final BrokerSettings settings;
@@ -170,13 +181,16 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
         }
         InetSocketAddress remote = accept.incoming().remoteAddress();
         InetAddress address = remote.getAddress();
+        long now = System.nanoTime();
         if (handshakingPerAddress.getOrDefault(address, 0) >= settings.maxHandshakingPerAddress()
                 || handshaking.size() >= settings.maxHandshaking()) {
             forgetFinishedHandshakes();
+            boolean full = handshaking.size() >= settings.maxHandshaking();
             if (handshakingPerAddress.getOrDefault(address, 0) >= settings.maxHandshakingPerAddress()) {
-                evictOldest(address);
-            } else if (handshaking.size() >= settings.maxHandshaking()) {
-                evictOldest(null);
+                // Its own address's oldest goes first, so that one address's flood costs only itself.
+                evictOldest(address, full ? 0 : HANDSHAKE_GRACE_NANOS, now);
+            } else if (full) {
+                evictOldest(null, 0, now);
             }
         }
         long id = nextId++;
@@ -188,17 +202,23 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                 "conn-" + id);
         getContext().getLog().debug("connection {} from {} opened", id, remote);
         open.add(id);
-        handshaking.put(id, new Handshaking(child, address, done));
+        handshaking.put(id, new Handshaking(child, address, done, now));
         handshakingPerAddress.merge(address, 1, Integer::sum);
         return this;
     }
 
-    /** Closes the oldest connection still in its handshake (from {@code address}, or from anywhere when null). */
-    private void evictOldest(InetAddress address) {
+    /**
+     * Closes the oldest connection still in its handshake (from {@code address}, or from anywhere when null), if it
+     * has waited at least {@code minWaitNanos} by {@code now} (System.nanoTime); else closes none.
+     */
+    private void evictOldest(InetAddress address, long minWaitNanos, long now) {
         Iterator<Map.Entry<Long, Handshaking>> it = handshaking.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, Handshaking> oldest = it.next();
             if (address == null || oldest.getValue().address().equals(address)) {
+                if (now - oldest.getValue().since() < minWaitNanos) {
+                    return;
+                }
                 it.remove();
                 handshakingPerAddress.computeIfPresent(oldest.getValue().address(), (a, n) -> n == 1 ? null : n - 1);
                 stats.handshakeEvicted();
