@@ -14,6 +14,7 @@ import io.courier.broker.cluster.ClusterNode;
 import io.courier.broker.cluster.ClusterStatus;
 import io.courier.broker.observability.BrokerMetrics;
 import io.courier.broker.observability.MemberEvents;
+import io.courier.broker.auth.Authenticator;
 import io.courier.broker.observability.SystemEvents;
 import io.courier.broker.routing.Router;
 import io.courier.broker.session.Capacity;
@@ -22,8 +23,6 @@ import io.courier.broker.session.Incoming;
 import io.courier.broker.session.RouteSession;
 import io.courier.broker.session.StreamIncoming;
 import io.courier.broker.session.ConnectionsSupervisor;
-import io.courier.broker.routing.LastValues;
-import io.courier.broker.session.UdpBindings;
 import io.courier.broker.session.UdpSide;
 import io.courier.broker.transport.tcp.TlsEngines;
 import io.courier.broker.transport.tcp.IoLoops;
@@ -313,17 +312,13 @@ public final class Broker implements AutoCloseable {
         if (cluster.enabled()) {
             resolved = ClusterConfig.of(cluster).withFallback(resolved);
         }
-        BrokerStats stats = new BrokerStats();
-        Capacity capacity = Capacity.of(settings);
-        Router router = new Router(settings.matchCacheSize());
-        SystemEvents events = new SystemEvents(router, settings.serverId());
-        stats.links().listen(events);
+        BrokerState state = BrokerState.of(settings, new Authenticator(settings.auth()));
+        BrokerStats stats = state.stats();
+        Capacity capacity = state.capacity();
+        Router router = state.router();
+        SystemEvents events = state.events();
+        UdpSide udp = state.udp();
         ClusterNode.View view = new ClusterNode.View();
-        UdpSettings udpSettings = settings.udp();
-        UdpSide udp = new UdpSide(udpSettings.enabled()
-                ? new UdpBindings(udpSettings, stats.udp(), capacity.udpWaiting()) : null,
-                new LastValues(udpSettings.lastValuePatterns(), udpSettings.lastValueMaxTopics(),
-                        udpSettings.lastValueMaxBytes(), stats.udp()));
         CompletableFuture<ActorRef<ConnectionsSupervisor.Command>> supervisorRef = new CompletableFuture<>();
         CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
 
@@ -360,6 +355,7 @@ public final class Broker implements AutoCloseable {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
             IoLoops loops = new IoLoops(settings.ioThreads(), ChannelLink.MAX_WRITE_BATCH);
             system.getWhenTerminated().thenRun(loops::close);
+            WarmUp.once(system, settings, loops);
             TcpListener plain = settings.tls().plainListener() ? bindPlain(settings, loops, supervisor) : null;
             Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
             // Clients are told the plain address while there is one (a TLS client may be told it; see
@@ -411,7 +407,7 @@ public final class Broker implements AutoCloseable {
                                          ActorRef<ConnectionsSupervisor.Command> supervisor) {
         try {
             return TcpListener.bind(settings.host(), settings.port(), settings.listenBacklog(), loops,
-                    link -> supervisor.tell(new ConnectionsSupervisor.Accept(link)));
+                    ConnectionsSupervisor.accepting(supervisor));
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
                     + rootMessage(e), e);
@@ -654,7 +650,7 @@ public final class Broker implements AutoCloseable {
      * be the one cut off, and its clients then need the others' addresses most). Built again only when the bound
      * address or the members' addresses change: every handshake asks for it.
      */
-    private static final class AdvertisedServers implements Supplier<List<String>> {
+    static final class AdvertisedServers implements Supplier<List<String>> {
         private record Built(InetSocketAddress bound, List<String> peers, List<String> servers) { }
 
         private final BrokerSettings settings;

@@ -34,10 +34,11 @@ final class BrokerProcess implements AutoCloseable {
     private final InetSocketAddress address;
     private final StringBuffer output = new StringBuffer();
 
-    private BrokerProcess(Process process, InetSocketAddress address, BufferedReader reader) {
+    private BrokerProcess(Process process, InetSocketAddress address, BufferedReader reader, CharSequence before) {
         this.process = process;
         this.commands = process.getOutputStream();
         this.address = address;
+        output.append(before);
         Thread pump = new Thread(() -> {
             try {
                 String line;
@@ -60,14 +61,15 @@ final class BrokerProcess implements AutoCloseable {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(BrokerProcess.class.getName());
-        command.add("courier.port = 0\ncourier.host = \"127.0.0.1\"\n" + config);
+        // No start-up warm-up unless the test asks for one (WarmUpTest): it would add seconds of CPU per process.
+        command.add("courier.port = 0\ncourier.host = \"127.0.0.1\"\ncourier.warm-up.handshakes = 0\n" + config);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
+        StringBuffer seen = new StringBuffer();
         CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
             try {
                 String line;
-                StringBuilder seen = new StringBuilder();
                 while ((line = reader.readLine()) != null) {
                     if (line.startsWith(PORT_LINE)) {
                         return Integer.parseInt(line.substring(PORT_LINE.length()).trim());
@@ -81,7 +83,7 @@ final class BrokerProcess implements AutoCloseable {
         });
         try {
             return new BrokerProcess(process, new InetSocketAddress("127.0.0.1", port.get(30, TimeUnit.SECONDS)),
-                    reader);
+                    reader, seen);
         } catch (Exception e) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             throw new IllegalStateException("broker process did not start", e);
@@ -127,7 +129,7 @@ final class BrokerProcess implements AutoCloseable {
 
     /**
      * Asks the process for its counters: routed-in, routed-out, route-drops, interest-resyncs, interest-via-route,
-     * interest-via-artery, messages-in, peers, reachable, routed (peers whose route link is up), ...
+     * interest-via-artery, messages-in, accepted (client links since start), connections (open now), peers, reachable, routed (peers whose route link is up), ...
      */
     Map<String, String> stats() throws IOException, InterruptedException {
         return command("stats");
@@ -217,7 +219,8 @@ final class BrokerProcess implements AutoCloseable {
                 System.out.println(REPLY_LINE + "routed-in=" + s.routedIn() + " routed-out=" + s.routedOut()
                         + " route-drops=" + s.routeDrops() + " interest-resyncs=" + s.interestResyncs()
                         + " interest-via-route=" + s.interestViaRoute() + " interest-via-artery=" + s.interestViaArtery()
-                        + " messages-in=" + s.messagesIn()
+                        + " messages-in=" + s.messagesIn() + " accepted=" + s.accepted()
+                        + " connections=" + s.connections()
                         + " peers=" + broker.clusterPeers().size() + " subscriptions=" + broker.subscriptionCount()
                         + " reachable=" + broker.clusterPeers().stream().filter(p -> p.reachable()).count()
                         + " routed=" + broker.clusterPeers().stream().filter(p -> p.routed()).count()

@@ -47,6 +47,15 @@ public record AuthSettings(boolean anonymous, Permissions anonymousRights, Map<S
         tokens = Map.copyOf(tokens);
     }
 
+    /**
+     * Anonymous clients in with every right, no users: only for the broker's start-up warm-up, whose private loopback
+     * listener serves a throwaway router (see {@code WarmUp}).
+     */
+    public static AuthSettings anonymousOnly() {
+        return new AuthSettings(true, Permissions.ALL, Map.of(), Map.of(), Duration.ZERO, Integer.MAX_VALUE,
+                Duration.ofMinutes(1), false, 0, false);
+    }
+
     /** Reads {@code courier.auth} from a resolved config that includes the reference defaults. */
     public static AuthSettings from(Config config) {
         Config auth = config.getConfig("courier.auth");

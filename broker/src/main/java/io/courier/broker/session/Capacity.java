@@ -15,12 +15,17 @@ public record Capacity(Budget queued, Budget unfinished, Budget udpWaiting, Budg
                        AddressSlots perAddress, AtomicBoolean draining, Authenticator auth) {
 
     public static Capacity of(BrokerSettings settings) {
+        return of(settings, new Authenticator(settings.auth()));
+    }
+
+    /** With {@code auth} deciding who gets in instead of one made from the settings. */
+    public static Capacity of(BrokerSettings settings, Authenticator auth) {
         return new Capacity(new Budget("queued messages", settings.maxPendingTotalBytes()),
                 new Budget("unfinished frames", settings.maxUnfinishedFrameBytes()),
                 new Budget("UDP datagrams waiting", settings.udp().maxWaitingTotal()),
                 new Budget("connections", settings.maxConnections()),
                 new AddressSlots(settings.maxConnectionsPerAddress()), new AtomicBoolean(),
-                new Authenticator(settings.auth()));
+                auth);
     }
 
     /**

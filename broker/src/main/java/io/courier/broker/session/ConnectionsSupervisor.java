@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -115,6 +116,14 @@ public final class ConnectionsSupervisor extends AbstractBehavior<ConnectionsSup
                                            Capacity capacity, UdpSide udp, Supplier<List<String>> servers) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers ->
                 new ConnectionsSupervisor(context, timers, settings, stats, router, capacity, udp, servers)));
+    }
+
+    /**
+     * What a client listener hands its accepted links to. One lambda for every listener of client links (the broker's
+     * and its warm-up's), so the listener's call to it stays the one the JIT compiled during the warm-up.
+     */
+    public static Consumer<ChannelLink> accepting(ActorRef<Command> supervisor) {
+        return link -> supervisor.tell(new Accept(link));
     }
 
     private ConnectionsSupervisor(ActorContext<Command> context, TimerScheduler<Command> timers,
