@@ -1,5 +1,6 @@
 package io.courier.broker;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.courier.broker.auth.AuthSettings;
 import io.courier.broker.auth.Authenticator;
 import io.courier.broker.cluster.ClusterNode;
@@ -107,8 +108,8 @@ final class WarmUp {
             InetSocketAddress at = listener.localAddress();
             bound.complete(at);
             // Within the broker's own limits for one address, so that nothing is refused or evicted.
-            int wave = Math.max(1, Math.min(MAX_WAVE, Math.min(settings.maxConnectionsPerAddress(),
-                    settings.maxConnections()) / 2));
+            int wave = Math.max(1, Math.min(Math.min(MAX_WAVE, freeDescriptors() / 4),
+                    Math.min(settings.maxConnectionsPerAddress(), settings.maxConnections()) / 2));
             int window = Math.max(1, Math.min(Math.min(MAX_IN_FLIGHT, wave), Math.min(
                     settings.maxHandshakingPerAddress(), settings.maxHandshaking())));
             Probes probes = new Probes(at, handshakes, wave, window, deadline);
@@ -125,6 +126,17 @@ final class WarmUp {
             connections.tell(new ConnectionsSupervisor.Drain(system.ignoreRef()));
             state.capacity().auth().close();
         }
+    }
+
+    /**
+     * File descriptors this process may still open (each held link takes two: the probe's socket and the broker's);
+     * unbounded when the platform does not say.
+     */
+    private static int freeDescriptors() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os) {
+            return (int) Math.min(Integer.MAX_VALUE, os.getMaxFileDescriptorCount() - os.getOpenFileDescriptorCount());
+        }
+        return Integer.MAX_VALUE;
     }
 
     /**
