@@ -355,7 +355,8 @@ public final class Broker implements AutoCloseable {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
             IoLoops loops = new IoLoops(settings.ioThreads(), ChannelLink.MAX_WRITE_BATCH);
             system.getWhenTerminated().thenRun(loops::close);
-            WarmUp.once(system, settings, loops);
+            // Every port is bound before the warm-up, so that one taken fails start-up at once; the plain ports
+            // accept after it (until then connections wait in their backlog).
             TcpListener plain = settings.tls().plainListener() ? bindPlain(settings, loops, supervisor) : null;
             Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
             // Clients are told the plain address while there is one (a TLS client may be told it; see
@@ -373,10 +374,15 @@ public final class Broker implements AutoCloseable {
                 udp.bindings().attach(socket);
                 system.tell(new StartUdp(socket));
             }
+            RoutePort routes = cluster.enabled()
+                    ? bindRoutes(system, settings, stats, capacity, router, view, routeTls, loops) : null;
+            WarmUp.once(system, settings, loops);
+            if (plain != null) {
+                plain.accept();
+            }
             InetSocketAddress routeAddress = null;
-            if (cluster.enabled()) {
-                routeAddress = startCluster(system, settings, stats, capacity, router, view, clientAddress, routeTls,
-                        loops);
+            if (routes != null) {
+                routeAddress = startCluster(system, settings, routes, clientAddress, routeTls, loops);
                 system.systemActorOf(MemberEvents.create(events), "courier-member-events",
                         org.apache.pekko.actor.typed.Props.empty());
             }
@@ -390,6 +396,9 @@ public final class Broker implements AutoCloseable {
             system.terminate();
             throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
                     + rootMessage(e.getCause()), e.getCause());
+        } catch (IOException e) {
+            system.terminate();
+            throw new IllegalStateException("cannot accept on a bound port: " + rootMessage(e), e);
         } catch (TimeoutException | InterruptedException e) {
             system.terminate();
             if (e instanceof InterruptedException) {
@@ -453,28 +462,25 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /**
-     * Binds the route port (other brokers' links into this one) and starts this broker's {@link ClusterNode}, which
-     * joins the cluster's interest exchange. Membership itself is Pekko's, joined through the seed nodes. Returns
-     * the route port's address.
-     */
-    private static InetSocketAddress startCluster(ActorSystem<Guardian> system, BrokerSettings settings,
-                                                  BrokerStats stats, Capacity capacity, Router router,
-                                                  ClusterNode.View view, InetSocketAddress clients,
-                                                  TlsEngines routeTls, IoLoops loops)
-            throws InterruptedException, TimeoutException {
+    /** The bound route port; {@code plain} is null when routes are TLS (Pekko's listener, accepting once bound). */
+    private record RoutePort(InetSocketAddress address, TcpListener plain) { }
+
+    /** Binds the route port (other brokers' links into this one), failing with the key to change when it cannot. */
+    private static RoutePort bindRoutes(ActorSystem<Guardian> system, BrokerSettings settings, BrokerStats stats,
+                                        Capacity capacity, Router router, ClusterNode.View view, TlsEngines routeTls,
+                                        IoLoops loops) throws InterruptedException, TimeoutException {
         ClusterSettings cluster = settings.cluster();
         Materializer materializer = Materializer.matFromSystem(system);
         RouteSession.Strangers strangers = new RouteSession.Strangers(ROUTE_STRANGERS);
         Consumer<Incoming> serve = incoming -> RouteSession.accept(incoming, router, stats, settings, capacity, view,
                 strangers, materializer);
-        InetSocketAddress routeAddress;
+        RoutePort port;
         Supplier<CompletionStage<?>> unbind;
         try {
             if (routeTls == null) {
                 TcpListener routes = TcpListener.bind(cluster.host(), cluster.routePort(), ROUTE_BACKLOG, loops,
                         serve::accept);
-                routeAddress = routes.localAddress();
+                port = new RoutePort(routes.localAddress(), routes);
                 unbind = routes::unbind;
             } else {
                 Tcp.ServerBinding routes = Tcp.get(system).bindWithTls(cluster.host(), cluster.routePort(),
@@ -482,7 +488,7 @@ public final class Broker implements AutoCloseable {
                                 session -> Optional.empty(), TLSClosing.eagerClose())
                         .to(Sink.foreach(incoming -> serve.accept(StreamIncoming.of(incoming))))
                         .run(materializer).toCompletableFuture().get(10, TimeUnit.SECONDS);
-                routeAddress = routes.localAddress();
+                port = new RoutePort(routes.localAddress(), null);
                 unbind = routes::unbind;
             }
         } catch (ExecutionException | IOException e) {
@@ -492,6 +498,22 @@ public final class Broker implements AutoCloseable {
         }
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseClusterExitingDone(), "courier-unbind-routes",
                 () -> unbind.get().thenApply(x -> Done.getInstance()));
+        return port;
+    }
+
+    /**
+     * Opens the bound route port and starts this broker's {@link ClusterNode}, which joins the cluster's interest
+     * exchange and tells the others its client address. Membership itself is Pekko's, joined through the seed nodes.
+     * Returns the route port's address.
+     */
+    private static InetSocketAddress startCluster(ActorSystem<Guardian> system, BrokerSettings settings,
+                                                  RoutePort routes, InetSocketAddress clients, TlsEngines routeTls,
+                                                  IoLoops loops) throws IOException {
+        ClusterSettings cluster = settings.cluster();
+        if (routes.plain() != null) {
+            routes.plain().accept();
+        }
+        InetSocketAddress routeAddress = routes.address();
         Cluster members = Cluster.get(system);
         if (cluster.seeds().isEmpty()) {
             members.manager().tell(Join.create(members.selfMember().address()));

@@ -103,7 +103,7 @@ final class WarmUp {
                         new Broker.AdvertisedServers(settings, bound, new ClusterNode.View())),
                 "courier-warm-up", Props.empty());
         TcpListener listener = TcpListener.bind(loopback, 0, settings.listenBacklog(), loops,
-                ConnectionsSupervisor.accepting(connections));
+                ConnectionsSupervisor.accepting(connections)).accept();
         try {
             InetSocketAddress at = listener.localAddress();
             bound.complete(at);

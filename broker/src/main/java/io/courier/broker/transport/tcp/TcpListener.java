@@ -25,9 +25,9 @@ public final class TcpListener implements IoLoop.Handler {
     private static final Logger log = LoggerFactory.getLogger(TcpListener.class);
     /** Sockets accepted per turn of the loop: the links already open get their turn between herds. */
     private static final int ACCEPTS_PER_TURN = 256;
-    /** How long accepting pauses when the process is out of file descriptors (accept would fail at once again). */
     /** A broker at its open files limit may flip between failing and accepting: it says so once a minute. */
     private static final long WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How long accepting pauses when the process is out of file descriptors (accept would fail at once again). */
     private static final long ACCEPT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final ServerSocketChannel server;
@@ -52,8 +52,10 @@ public final class TcpListener implements IoLoop.Handler {
     }
 
     /**
-     * Binds {@code host:port} with listen(2)'s {@code backlog}, or fails with the reason it cannot; each accepted link
-     * goes to {@code accepted}, on the accepting loop's thread.
+     * Binds {@code host:port} with listen(2)'s {@code backlog}, or fails with the reason it cannot; once
+     * {@link #accept} is called, each accepted link goes to {@code accepted}, on the accepting loop's thread. Until
+     * then connections wait in the backlog: a broker binds every port first, so that a port taken fails start-up at
+     * once, and opens them after its warm-up.
      */
     public static TcpListener bind(String host, int port, int backlog, IoLoops loops, Consumer<ChannelLink> accepted)
             throws IOException {
@@ -62,22 +64,31 @@ public final class TcpListener implements IoLoop.Handler {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(new InetSocketAddress(host, port), backlog);
             server.configureBlocking(false);
-            TcpListener listener = new TcpListener(server, loops, accepted);
-            CompletableFuture<Void> registered = new CompletableFuture<>();
-            listener.acceptor.execute(() -> {
-                try {
-                    listener.key = listener.acceptor.register(server, SelectionKey.OP_ACCEPT, listener);
-                    registered.complete(null);
-                } catch (IOException | RuntimeException e) {
-                    registered.completeExceptionally(e);
-                }
-            });
-            registered.join();
-            return listener;
+            return new TcpListener(server, loops, accepted);
         } catch (IOException | RuntimeException e) {
             server.close();
             throw e;
         }
+    }
+
+    /** Starts accepting; returns this listener. */
+    public TcpListener accept() throws IOException {
+        CompletableFuture<Void> registered = new CompletableFuture<>();
+        acceptor.execute(() -> {
+            try {
+                key = acceptor.register(server, SelectionKey.OP_ACCEPT, this);
+                registered.complete(null);
+            } catch (IOException | RuntimeException e) {
+                registered.completeExceptionally(e);
+            }
+        });
+        try {
+            registered.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            server.close();
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+        return this;
     }
 
     public InetSocketAddress localAddress() {
