@@ -44,15 +44,15 @@ public final class Router {
         this.index = new SubscriptionIndex(matchCacheSize);
     }
 
-    /**
-     * Sets who hears of interest changes and returns the local interest as it stands, atomically: the listener hears
-     * every change after the snapshot and none before it.
-     */
     /** Distinct patterns (with their queue group) local clients subscribe to: this broker's entries at the others. */
     public synchronized int localInterest() {
         return interest.size();
     }
 
+    /**
+     * Sets who hears of interest changes and returns the local interest as it stands, atomically: the listener hears
+     * every change after the snapshot and none before it.
+     */
     public synchronized List<InterestCounts.Entry> listen(InterestListener listener) {
         this.listener = listener;
         return interest.entries();
