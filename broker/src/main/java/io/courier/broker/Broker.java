@@ -355,21 +355,20 @@ public final class Broker implements AutoCloseable {
             ActorRef<ConnectionsSupervisor.Command> supervisor = supervisorRef.get(10, TimeUnit.SECONDS);
             IoLoops loops = new IoLoops(settings.ioThreads(), ChannelLink.MAX_WRITE_BATCH);
             system.getWhenTerminated().thenRun(loops::close);
-            // Every port is bound before the warm-up, so that one taken fails start-up at once; the plain ports
-            // accept after it (until then connections wait in their backlog).
-            TcpListener plain = settings.tls().plainListener() ? bindPlain(settings, loops, supervisor) : null;
-            Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
-            // Clients are told the plain address while there is one (a TLS client may be told it; see
-            // docs/security.md), else the TLS one.
-            InetSocketAddress clientAddress = plain != null ? plain.localAddress() : tls.localAddress();
-            InetSocketAddress tlsAddress = tls == null ? null : tls.localAddress();
-            bound.complete(clientAddress);
-            registerShutdown(system, plain, tls, supervisor, settings);
+            // The client ports open after the warm-up, so that clients arriving meanwhile are refused (and try
+            // another server) rather than left waiting in a backlog; that one of them is taken must still fail
+            // start-up at once. The UDP and route ports are bound now: clients learn the one from CONNECTED, other
+            // brokers the other from this broker's cluster node, which starts after the warm-up.
+            if (settings.tls().plainListener() && settings.port() != 0) {
+                bindPlain(settings, loops, supervisor).unbind().toCompletableFuture().join();
+            }
+            if (serverTls != null && settings.tls().port() != 0) {
+                requireFree(settings.host(), settings.tls().port(), loops, "the TLS port", "courier.tls.port");
+            }
             InetSocketAddress udpAddress = null;
             if (udp.bindings() != null) {
                 // With courier.port = 0 the TCP port's number may be taken for UDP: then any free port too.
-                UdpSocket socket = bindUdp(settings, settings.port() == 0 || plain == null ? settings.port()
-                                : clientAddress.getPort(), stats.udp());
+                UdpSocket socket = bindUdp(settings, settings.port(), stats.udp());
                 udpAddress = socket.localAddress();
                 udp.bindings().attach(socket);
                 system.tell(new StartUdp(socket));
@@ -377,9 +376,14 @@ public final class Broker implements AutoCloseable {
             RoutePort routes = cluster.enabled()
                     ? bindRoutes(system, settings, stats, capacity, router, view, routeTls, loops) : null;
             WarmUp.once(system, settings, loops);
-            if (plain != null) {
-                plain.accept();
-            }
+            TcpListener plain = settings.tls().plainListener() ? bindPlain(settings, loops, supervisor).accept() : null;
+            Tcp.ServerBinding tls = serverTls == null ? null : bindTls(system, settings, serverTls, stats, supervisor);
+            // Clients are told the plain address while there is one (a TLS client may be told it; see
+            // docs/security.md), else the TLS one.
+            InetSocketAddress clientAddress = plain != null ? plain.localAddress() : tls.localAddress();
+            InetSocketAddress tlsAddress = tls == null ? null : tls.localAddress();
+            bound.complete(clientAddress);
+            registerShutdown(system, plain, tls, supervisor, settings);
             InetSocketAddress routeAddress = null;
             if (routes != null) {
                 routeAddress = startCluster(system, settings, routes, clientAddress, routeTls, loops);
@@ -419,6 +423,16 @@ public final class Broker implements AutoCloseable {
                     ConnectionsSupervisor.accepting(supervisor));
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
+                    + rootMessage(e), e);
+        }
+    }
+
+    /** Fails, naming {@code what} and its {@code key}, when {@code host:port} cannot be bound now. */
+    private static void requireFree(String host, int port, IoLoops loops, String what, String key) {
+        try {
+            TcpListener.bind(host, port, 1, loops, link -> { }).unbind().toCompletableFuture().join();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot bind " + what + " " + host + ":" + port + " (" + key + "): "
                     + rootMessage(e), e);
         }
     }

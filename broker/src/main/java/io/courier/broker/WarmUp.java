@@ -102,9 +102,10 @@ final class WarmUp {
                 ConnectionsSupervisor.create(settings, state.stats(), state.router(), state.capacity(), state.udp(),
                         new Broker.AdvertisedServers(settings, bound, new ClusterNode.View())),
                 "courier-warm-up", Props.empty());
-        TcpListener listener = TcpListener.bind(loopback, 0, settings.listenBacklog(), loops,
-                ConnectionsSupervisor.accepting(connections)).accept();
+        TcpListener listener = null;
         try {
+            listener = TcpListener.bind(loopback, 0, settings.listenBacklog(), loops,
+                    ConnectionsSupervisor.accepting(connections)).accept();
             InetSocketAddress at = listener.localAddress();
             bound.complete(at);
             // Within the broker's own limits for one address, so that nothing is refused or evicted.
@@ -121,7 +122,9 @@ final class WarmUp {
             return new Result(probes.finished, probes.failed, probes.firstFailure,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), at);
         } finally {
-            listener.unbind().toCompletableFuture().join();
+            if (listener != null) {
+                listener.unbind().toCompletableFuture().join();
+            }
             // Anything still open (a stranger on the private port) is closed as at a graceful stop.
             connections.tell(new ConnectionsSupervisor.Drain(system.ignoreRef()));
             state.capacity().auth().close();
