@@ -360,10 +360,12 @@ public final class Broker implements AutoCloseable {
             // start-up at once. The UDP and route ports are bound now: clients learn the one from CONNECTED, other
             // brokers the other from this broker's cluster node, which starts after the warm-up.
             if (settings.tls().plainListener() && settings.port() != 0) {
-                bindPlain(settings, loops, supervisor).unbind().toCompletableFuture().join();
+                requireFree(settings.host(), settings.port(), loops,
+                        "cannot bind " + settings.host() + ":" + settings.port());
             }
             if (serverTls != null && settings.tls().port() != 0) {
-                requireFree(settings.host(), settings.tls().port(), loops, "the TLS port", "courier.tls.port");
+                requireFree(settings.host(), settings.tls().port(), loops, "cannot bind the TLS port "
+                        + settings.host() + ":" + settings.tls().port() + " (courier.tls.port)");
             }
             InetSocketAddress udpAddress = null;
             if (udp.bindings() != null) {
@@ -427,13 +429,15 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** Fails, naming {@code what} and its {@code key}, when {@code host:port} cannot be bound now. */
-    private static void requireFree(String host, int port, IoLoops loops, String what, String key) {
+    /**
+     * Fails with {@code cannotBind}, then the reason, when {@code host:port} cannot be bound now: the port is bound
+     * and let go at once, nothing accepted.
+     */
+    private static void requireFree(String host, int port, IoLoops loops, String cannotBind) {
         try {
             TcpListener.bind(host, port, 1, loops, link -> { }).unbind().toCompletableFuture().join();
         } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("cannot bind " + what + " " + host + ":" + port + " (" + key + "): "
-                    + rootMessage(e), e);
+            throw new IllegalStateException(cannotBind + ": " + rootMessage(e), e);
         }
     }
 

@@ -45,13 +45,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code nats-server}, its JIT compiler threads taking 38-58% of its CPU, until some 20,000 handshakes had gone
  * through (docs/performance.md, "Cold handshakes").
  *
- * <p>Each of {@code courier.warm-up.handshakes} real loopback connections sends CONNECT, SUB and PING, waits for the
- * PONG and closes, through the real I/O loops, sessions and connection actors, but on a private listener of its own
- * (an ephemeral port on the loopback interface, closed afterwards) with a supervisor, router, statistics and
- * authenticator of its own that are thrown away: no counter, metric, system event, subscription or failed-login
- * record of the real broker sees them, and the real auth settings do not apply (nobody but this process is meant to
- * connect to the private port; whoever does reaches only the throwaway router, for the few seconds it is open).
- * Bounded by {@code courier.warm-up.max-time}; a warm-up that fails is logged and start-up goes on.
+ * <p>Real loopback connections, in waves held open and then closed ({@link Probes}), at least
+ * {@code courier.warm-up.handshakes} of them and on while the JIT is busy, go through the real I/O loops, sessions and
+ * connection actors, but on a private listener of its own (an ephemeral port on the loopback interface, closed
+ * afterwards) with a {@link BrokerState}, supervisor and authenticator of its own that are thrown away: no counter,
+ * metric, system event, subscription or failed-login record of the real broker sees them, and the real auth settings
+ * do not apply (nobody but this process is meant to connect to the private port; whoever does reaches only the
+ * throwaway router, for the few seconds it is open). Bounded by {@code courier.warm-up.max-time}; a warm-up that
+ * fails is logged and start-up goes on.
  */
 final class WarmUp {
 

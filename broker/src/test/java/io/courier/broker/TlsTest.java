@@ -145,6 +145,19 @@ class TlsTest {
     }
 
     @Test
+    void aTakenTlsPortFailsStartUpNamingTheKey() throws Exception {
+        // Checked before the warm-up and bound after it: both say this, so this shows the words, not the order.
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            assertThatThrownBy(() -> start("courier.tls.port = " + taken.getLocalPort()
+                    + "\ncourier.warm-up.handshakes = 500"))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot bind the TLS port 127.0.0.1:" + taken.getLocalPort()
+                            + " (courier.tls.port): ");
+        }
+    }
+
+    @Test
     void mutualTlsAcceptsClientWithTrustedCertificate() throws Exception {
         Broker broker = start("courier.tls.client-auth = need");
         Connection sub = connect(tlsClient(broker).tlsClientCertificate(certs.client(), TestCertificates.PASSWORD));
