@@ -105,6 +105,28 @@ class ClusterTest {
         assertThat(Long.parseLong(nodes.get(1).stats().get("interest-via-artery"))).isEqualTo(viaArtery2);
     }
 
+    /**
+     * A broker opens its route to another only once that one has said it knows it: before, a route could reach its
+     * peer ahead of the peer's news of the sender (a TCP connect on loopback beats a message through Artery), be
+     * refused as a stranger's and come back on a retry, taking with it the interest it had been given.
+     */
+    @Test
+    void theRoutesBetweenTheBrokersComeUpWithoutBeingRefusedOnTheWay() throws Exception {
+        for (BrokerProcess n : nodes) {
+            await().atMost(WAIT).until(() -> n.stats().get("routed").equals("2"));
+        }
+        List<String> members = new ArrayList<>();
+        for (BrokerProcess n : nodes) {
+            members.add(self(n));
+        }
+        for (BrokerProcess n : nodes) {
+            List<String> refusals = n.output().lines()
+                    .filter(l -> l.contains("closed: ") && members.stream().anyMatch(l::contains))
+                    .toList();
+            assertThat(refusals).as("routes from members closed on " + self(n)).isEmpty();
+        }
+    }
+
     @Test
     void strangersOnTheRoutePortAreClosedAndTheRoutesBetweenTheBrokersCarryOn() throws Exception {
         BrokerProcess node1 = nodes.get(0);

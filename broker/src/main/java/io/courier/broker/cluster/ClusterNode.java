@@ -98,9 +98,12 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
 
     public interface Command { }
 
-    /** A broker introduces itself: its node id, incarnation, where its routes go, where its clients connect. */
+    /**
+     * A broker introduces itself: its node id, incarnation, where its routes go, where its clients connect, and
+     * whether it knows the receiver already ({@code knowsYou}: it would accept the receiver's route now).
+     */
     public record Hello(String nodeId, long incarnation, String routeHost, int routePort, String clientAddress,
-                        ActorRef<Command> replyTo) implements Command, ClusterMessage { }
+                        boolean knowsYou, ActorRef<Command> replyTo) implements Command, ClusterMessage { }
 
     /**
      * Interest changes of {@code nodeId} over Artery: {@code batch} is an encoded ROUTE_INTEREST frame
@@ -226,6 +229,11 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         boolean reachable = true;
         int clients;
         int reconnectDelayMillis = 100;
+        /**
+         * Whether it has shown it knows this broker (a Hello saying so, or a keepalive): only then is the route
+         * opened, since it refuses a route from a broker it has not heard of yet.
+         */
+        boolean knowsUs;
         /** When its route link last came up, 0 if it has not since it ended. */
         long routeUpNanos;
 
@@ -363,20 +371,23 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         Set<ActorRef<Command>> refs = peersMessage.listing().getServiceInstances(KEY);
         for (ActorRef<Command> ref : refs) {
             if (!ref.equals(context.getSelf()) && peers.values().stream().noneMatch(p -> p.ref.equals(ref))) {
-                ref.tell(hello());
+                ref.tell(hello(false));
             }
         }
         return this;
     }
 
-    private Hello hello() {
+    private Hello hello(boolean knowsYou) {
         return new Hello(self.nodeId(), self.incarnation(), self.routeHost(), self.routePort(), self.clientAddress(),
-                context.getSelf());
+                knowsYou, context.getSelf());
     }
 
     private Behavior<Command> onHello(Hello hello) {
         Peer known = peers.get(hello.nodeId());
         if (known != null && known.incarnation == hello.incarnation()) {
+            if (hello.knowsYou()) {
+                knowsUs(known);
+            }
             return this;
         }
         if (known != null) {
@@ -394,11 +405,15 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         view.incarnations.put(peer.nodeId, peer.incarnation);
         log.info("cluster member {} joined this broker's routes (clients at {})", peer.nodeId,
                 peer.clientAddress);
-        connect(peer);
+        // A route dialled on its first Hello reached it before our Hello did (a connect on loopback beats a message
+        // through Artery) and was refused: the route waits until it says it knows us.
+        if (hello.knowsYou()) {
+            knowsUs(peer);
+        }
         peer.publish();
         serversChanged.run();
         // Introduce ourselves in return (it may not have seen us yet), then all we want.
-        hello.replyTo().tell(hello());
+        hello.replyTo().tell(hello(true));
         startSnapshot(peer);
         send(peer);
         return this;
@@ -590,6 +605,8 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
             return this;
         }
         p.clients = k.clients();
+        // Keepalives go to known peers only: one that lost the Hello that said so still gets its route.
+        knowsUs(p);
         if (p.seq < 0) {
             if (System.nanoTime() - p.resyncAskedNanos > RESYNC_RETRY_NANOS) {
                 log.warn("interest from {}: no snapshot yet, asking again", p.nodeId);
@@ -667,7 +684,20 @@ public final class ClusterNode extends AbstractBehavior<ClusterNode.Command> {
         return peers.get(member.address().toString());
     }
 
+    /** {@code p} has shown it would accept our route: open it, if this is news. */
+    private void knowsUs(Peer p) {
+        if (!p.knowsUs) {
+            p.knowsUs = true;
+            if (p.reachable) {
+                connect(p);
+            }
+        }
+    }
+
     private void connect(Peer p) {
+        if (!p.knowsUs) {
+            return;
+        }
         RouteHello hello = new RouteHello(self.nodeId(), self.incarnation());
         ActorRef<Command> me = context.getSelf();
         p.link.connect(context.getSystem(), p.routeHost, p.routePort, hello,

@@ -108,6 +108,31 @@ class ClusterNodeTest {
         }
     }
 
+    /**
+     * A peer's first Hello, sent before it has heard of this broker, does not open the route: the peer would refuse
+     * it (that happened at every cluster start). Its answer to our Hello does.
+     */
+    @Test
+    void theRouteWaitsForThePeersWordThatItKnowsThisBroker() throws Exception {
+        introducePeer(false);
+        assertNoRouteYet();
+        node.tell(peerHello(true));
+        try (Socket route = acceptRoute()) {
+            assertThat(routed()).isTrue();
+        }
+    }
+
+    /** A peer whose Hello saying it knows us was lost still gets its route: its keepalives say the same. */
+    @Test
+    void aKeepaliveFromThePeerOpensTheRouteWhenItsHelloWasLost() throws Exception {
+        introducePeer(false);
+        assertNoRouteYet();
+        node.tell(new ClusterNode.Keepalive(PEER, PEER_INCARNATION, 0, 0, 0));
+        try (Socket route = acceptRoute()) {
+            assertThat(routed()).isTrue();
+        }
+    }
+
     @Test
     void interestGoesOnTheRouteLinkWhileItIsUpAndByArteryWhenItIsNot() throws Exception {
         introducePeer();
@@ -281,12 +306,37 @@ class ClusterNodeTest {
         }
     };
 
-    /** The peer says Hello, with the test's socket as its route port; the node answers with its own Hello. */
+    /**
+     * The peer says Hello in answer to the node's (it knows the node), with the test's socket as its route port; the
+     * node answers with its own Hello.
+     */
     private void introducePeer() throws InterruptedException {
-        node.tell(new ClusterNode.Hello(PEER, PEER_INCARNATION, "127.0.0.1", routePort.getLocalPort(),
-                "127.0.0.1:2", peer));
+        introducePeer(true);
+    }
+
+    private void introducePeer(boolean knowsYou) throws InterruptedException {
+        node.tell(peerHello(knowsYou));
         ClusterNode.Hello hello = expect(ClusterNode.Hello.class);
         assertThat(hello.nodeId()).isEqualTo(SELF);
+        assertThat(hello.knowsYou()).as("the node has taken the peer in").isTrue();
+    }
+
+    private ClusterNode.Hello peerHello(boolean knowsYou) {
+        return new ClusterNode.Hello(PEER, PEER_INCARNATION, "127.0.0.1", routePort.getLocalPort(), "127.0.0.1:2",
+                knowsYou, peer);
+    }
+
+    /** No route reaches the test's route port for half a second. */
+    private void assertNoRouteYet() throws IOException {
+        routePort.setSoTimeout(500);
+        try (Socket unexpected = routePort.accept()) {
+            throw new AssertionError("a route was opened to a peer that has not said it knows the node: "
+                    + unexpected);
+        } catch (java.net.SocketTimeoutException expected) {
+            // Nothing dialled.
+        } finally {
+            routePort.setSoTimeout((int) WAIT.toMillis());
+        }
     }
 
     private boolean routed() {
