@@ -109,6 +109,9 @@ final class WarmUp {
                     ConnectionsSupervisor.accepting(connections)).accept();
             InetSocketAddress at = listener.localAddress();
             bound.complete(at);
+            // Start-up pauses here for seconds: say why, so that nobody takes it for a hang.
+            log.info("warming up before the client ports open: at least {} handshakes, at most {} ms, on the private "
+                    + "port {}:{} (courier.warm-up)", handshakes, maxTime.toMillis(), at.getHostString(), at.getPort());
             // Within the broker's own limits for one address, so that nothing is refused or evicted.
             int wave = Math.max(1, Math.min(Math.min(MAX_WAVE, freeDescriptors() / 4),
                     Math.min(settings.maxConnectionsPerAddress(), settings.maxConnections()) / 2));

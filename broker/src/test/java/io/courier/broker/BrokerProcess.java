@@ -55,6 +55,15 @@ final class BrokerProcess implements AutoCloseable {
 
     /** Starts a broker on 127.0.0.1, an ephemeral port, with {@code config} (HOCON) and the given JVM options. */
     static BrokerProcess start(String config, String... jvmOptions) throws IOException, InterruptedException {
+        return start(config, line -> { }, jvmOptions);
+    }
+
+    /**
+     * As {@link #start(String, String...)}, handing {@code startingUp} each line the broker prints before it listens,
+     * as it is printed (on a thread of its own: a test acts on what start-up says while it goes on).
+     */
+    static BrokerProcess start(String config, java.util.function.Consumer<String> startingUp, String... jvmOptions)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(jvmOptions));
@@ -75,6 +84,7 @@ final class BrokerProcess implements AutoCloseable {
                         return Integer.parseInt(line.substring(PORT_LINE.length()).trim());
                     }
                     seen.append(line).append('\n');
+                    startingUp.accept(line);
                 }
                 throw new IllegalStateException("broker process ended before listening:\n" + seen);
             } catch (IOException e) {

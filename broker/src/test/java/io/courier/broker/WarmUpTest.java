@@ -7,6 +7,8 @@ import io.courier.protocol.Err;
 import io.courier.protocol.ErrorCode;
 import io.courier.protocol.Frame;
 import io.courier.protocol.FrameCodec;
+import io.courier.protocol.Publish;
+import io.courier.protocol.Subscribe;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -14,7 +16,11 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +35,8 @@ class WarmUpTest {
 
     private static final Pattern WARMED = Pattern.compile(
             "warmed up in (\\d+) ms: (\\d+) handshakes on the private port ([0-9.]+):(\\d+), closed; none kept");
+    private static final Pattern WARMING = Pattern.compile(
+            "warming up before the client ports open: .* on the private port ([0-9.]+):(\\d+)");
     private static final String TOKEN = Credential.newToken();
 
     @Test
@@ -68,6 +76,99 @@ class WarmUpTest {
                 assertThat(app.next(Duration.ofSeconds(10))).isInstanceOf(Connected.class);
                 assertThat(broker.stats()).containsEntry("accepted", "2").containsEntry("connections", "1");
             }
+        }
+    }
+
+    /**
+     * The client port is checked free before the warm-up and bound only after it: a client arriving meanwhile is
+     * refused at once and tries another server, rather than waiting in the listen backlog past its handshake timeout.
+     */
+    @Test
+    void aClientArrivingDuringTheWarmUpIsRefusedAndOneArrivingAfterItIsServed() throws Exception {
+        int port = ClusterTest.Cluster3.freePorts(1)[0];
+        List<String> duringWarmUp = new CopyOnWriteArrayList<>();
+        // At least 3 s of warm-up (the count cannot be reached sooner); the tries take half a second from its start.
+        String config = "courier.port = " + port + "\n"
+                + "courier.warm-up.handshakes = 1000000\n"
+                + "courier.warm-up.max-time = 3s\n";
+        try (BrokerProcess broker = BrokerProcess.start(config, line -> {
+            if (WARMING.matcher(line).find()) {
+                for (int i = 0; i < 5; i++) {
+                    duringWarmUp.add(tryConnect(port));
+                    sleep(100);
+                }
+            }
+        })) {
+            assertThat(duringWarmUp).as("tries while it warmed up").hasSize(5).containsOnly("refused");
+            assertThat(broker.address().getPort()).isEqualTo(port);
+            try (RawClient client = new RawClient(broker.address())) {
+                client.send(new Connect(FrameCodec.VERSION, "after", "test", "", "", 0, false));
+                assertThat(client.next(Duration.ofSeconds(10))).isInstanceOf(Connected.class);
+            }
+        }
+    }
+
+    /**
+     * Whoever finds the warm-up's private port while it is open reaches only its throwaway broker: whatever it did
+     * there is not in the real broker, and it is closed when the warm-up ends, which does not wait for it past its
+     * bound. (The real auth settings do not apply there: anonymous clients are refused by the real broker only.)
+     */
+    @Test
+    void aStrangerOnTheWarmUpsPrivatePortReachesNothingThatStaysAndIsClosedWithIt() throws Exception {
+        CompletableFuture<RawClient> stranger = new CompletableFuture<>();
+        CompletableFuture<Frame> answer = new CompletableFuture<>();
+        String config = "courier.warm-up.handshakes = 3000\n"
+                + "courier.warm-up.max-time = 3s\n"
+                + "courier.auth.anonymous = false\n";
+        try (BrokerProcess broker = BrokerProcess.start(config, line -> {
+            Matcher warming = WARMING.matcher(line);
+            if (warming.find()) {
+                try {
+                    RawClient c = new RawClient(new InetSocketAddress(warming.group(1),
+                            Integer.parseInt(warming.group(2))));
+                    stranger.complete(c);
+                    c.send(new Connect(FrameCodec.VERSION, "stranger", "test", "", "", 0, false));
+                    answer.complete(c.next(Duration.ofSeconds(10)));
+                    c.send(new Subscribe(1, "stranger.>", ""));
+                    c.send(new Publish("stranger.kept", new byte[100]));
+                } catch (IOException e) {
+                    stranger.completeExceptionally(e);
+                }
+            }
+        })) {
+            try (RawClient c = stranger.get(10, TimeUnit.SECONDS)) {
+                assertThat(answer.get(10, TimeUnit.SECONDS)).as("the throwaway broker's answer")
+                        .isInstanceOf(Connected.class);
+                assertThat(c.awaitClosedByPeer(Duration.ofSeconds(30))).as("closed with the warm-up").isTrue();
+            }
+            assertThat(broker.output()).contains("warmed up in").doesNotContain("warm-up skipped");
+            assertThat(broker.stats()).containsEntry("accepted", "0").containsEntry("connections", "0")
+                    .containsEntry("subscriptions", "0").containsEntry("messages-in", "0");
+            try (RawClient anonymous = new RawClient(broker.address())) {
+                anonymous.send(new Connect(FrameCodec.VERSION, "anon", "test", "", "", 0, false));
+                Frame refused = anonymous.next(Duration.ofSeconds(10));
+                assertThat(refused).isInstanceOf(Err.class);
+                assertThat(((Err) refused).code()).isEqualTo(ErrorCode.AUTHENTICATION_FAILED);
+            }
+        }
+    }
+
+    private static String tryConnect(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return "connected";
+        } catch (ConnectException e) {
+            return "refused";
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
