@@ -356,8 +356,8 @@ public final class Broker implements AutoCloseable {
             IoLoops loops = new IoLoops(settings.ioThreads(), ChannelLink.MAX_WRITE_BATCH);
             system.getWhenTerminated().thenRun(loops::close);
             // The client ports open after the warm-up, so that clients arriving meanwhile are refused (and try
-            // another server) rather than left waiting in a backlog; that one of them is taken must still fail
-            // start-up at once. The UDP and route ports are bound now: clients learn the one from CONNECTED, other
+            // another server) rather than left waiting in a backlog; that one of them (or the admin port, opened
+            // last) is taken must still fail start-up at once. The UDP and route ports are bound now: clients learn the one from CONNECTED, other
             // brokers the other from this broker's cluster node, which starts after the warm-up.
             if (settings.tls().plainListener() && settings.port() != 0) {
                 requireFree(settings.host(), settings.port(), loops,
@@ -366,6 +366,11 @@ public final class Broker implements AutoCloseable {
             if (serverTls != null && settings.tls().port() != 0) {
                 requireFree(settings.host(), settings.tls().port(), loops, "cannot bind the TLS port "
                         + settings.host() + ":" + settings.tls().port() + " (courier.tls.port)");
+            }
+            AdminSettings adminPort = settings.admin();
+            if (adminPort.enabled() && adminPort.port() != 0) {
+                requireFree(adminPort.host(), adminPort.port(), loops,
+                        AdminServer.cannotBind(adminPort.host(), adminPort.port()));
             }
             InetSocketAddress udpAddress = null;
             if (udp.bindings() != null) {

@@ -153,6 +153,21 @@ class WarmUpTest {
         }
     }
 
+    /** The admin port opens last, after the warm-up; that it is taken is still said before the warm-up's seconds. */
+    @Test
+    void aTakenAdminPortFailsStartUpBeforeTheWarmUp() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String config = "courier.warm-up.handshakes = 1000000\n"
+                    + "courier.warm-up.max-time = 3s\n"
+                    + "courier.admin { enabled = true, port = " + taken.getLocalPort() + " }\n";
+            assertThatThrownBy(() -> BrokerProcess.start(config).close())
+                    .rootCause()
+                    .hasMessageContaining("cannot bind the admin port 127.0.0.1:" + taken.getLocalPort()
+                            + " (courier.admin.host / port)")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("warming up"));
+        }
+    }
+
     private static String tryConnect(int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 1000);

@@ -118,6 +118,11 @@ public final class AdminServer implements AutoCloseable {
         this.executor = executor;
     }
 
+    /** What a failure to bind the admin port says before its reason, naming the settings to change. */
+    public static String cannotBind(String host, int port) {
+        return "cannot bind the admin port " + host + ":" + port + " (courier.admin.host / port)";
+    }
+
     /**
      * Binds {@code host:port} (0: any free port) and serves {@code views}.
      *
@@ -128,8 +133,7 @@ public final class AdminServer implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 64);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot bind the admin port " + host + ":" + port
-                    + " (courier.admin.host / port): " + e.getMessage(), e);
+            throw new IllegalStateException(cannotBind(host, port) + ": " + e.getMessage(), e);
         }
         AtomicInteger n = new AtomicInteger();
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
