@@ -327,6 +327,68 @@ class ClusterTest {
         }
     }
 
+    /**
+     * A subscriber that stops reading on the broker a route leads to holds that route back only as it would hold a
+     * local publisher: for a pause, then its own slow-consumer policy cuts it. The subscriber beside it and one to
+     * another topic forwarded on the same route get every message, in order; nothing is dropped on the route; the
+     * publisher on the other broker, which waits for a route as long as it takes, is not cut.
+     */
+    @Test
+    void aStalledSubscriberIsCutWhileTheOthersOnItsBrokerGetEverythingForwardedThere() throws Exception {
+        BrokerProcess node1 = nodes.get(0);
+        PacedReader stalled = new PacedReader(node1.address(), "stall.route", 0, 4096);
+        PacedReader beside = new PacedReader(node1.address(), "stall.route", -1, 0);
+        PacedReader other = new PacedReader(node1.address(), "stall.other", -1, 0);
+        try {
+            Connection pub = client(nodes.get(1), "stall-pub");
+            awaitRoute(pub, "stall.route", () -> beside.messages() > 0);
+            awaitRoute(pub, "stall.other", () -> other.messages() > 0);
+            long drops = Long.parseLong(nodes.get(1).stats().get("route-drops"));
+            String slowOn1 = node1.resources().get("slow-consumers");
+            String slowOn2 = nodes.get(1).resources().get("slow-consumers");
+            long besideBefore = beside.messages();
+            long otherBefore = other.messages();
+            int messages = 20_000;   // 4 KiB each: 80 MB, past the stalled one's 32 MiB limit
+            for (int i = 0; i < messages; i++) {
+                pub.publish("stall.route", PacedReader.payload(i, 4096));
+                if (i % 10 == 0) {
+                    pub.publish("stall.other", PacedReader.payload(i / 10, 64));
+                }
+            }
+            pub.flush(WAIT);
+            try {
+                await().atMost(WAIT).until(() -> beside.lastSequence() == messages - 1
+                        && other.lastSequence() == messages / 10 - 1);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("beside got " + (beside.messages() - besideBefore) + ", other "
+                        + (other.messages() - otherBefore) + "; node 2 " + nodes.get(1).stats() + "; node 1 "
+                        + node1.stats() + "; stalled " + stalled.errors(), e);
+            }
+            assertThat(beside.outOfOrder()).isZero();
+            assertThat(other.outOfOrder()).isZero();
+            assertThat(beside.messages() - besideBefore).isBetween((long) messages, messages + 5L);
+            await().atMost(WAIT).until(() -> Long.parseLong(node1.resources().get("slow-consumers"))
+                    > Long.parseLong(slowOn1));
+            // It reads again to see how it ended.
+            stalled.readAt(-1);
+            assertThat(stalled.awaitEnd(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
+                    .as("the stalled subscriber was cut").isTrue();
+            assertThat(stalled.errors()).singleElement().satisfies(e ->
+                    assertThat(e.code()).isEqualTo(io.courier.protocol.ErrorCode.SLOW_CONSUMER));
+            assertThat(Long.parseLong(nodes.get(1).stats().get("route-drops"))).as("dropped on the route")
+                    .isEqualTo(drops);
+            assertThat(nodes.get(1).resources().get("slow-consumers")).as("cut on node 2 (the publisher)")
+                    .isEqualTo(slowOn2);
+            assertThat(Long.parseLong(node1.resources().get("slow-consumers"))).as("cut on node 1")
+                    .isEqualTo(Long.parseLong(slowOn1) + 1);
+            assertThat(node1.stats().get("routed")).isEqualTo("2");
+        } finally {
+            stalled.close();
+            beside.close();
+            other.close();
+        }
+    }
+
     @Test
     void aThousandLocalSubscribersToOnePatternAreOneEntryForTheOtherBrokersAndOneForwardPerMessage()
             throws Exception {
