@@ -127,6 +127,106 @@ class ClusterFailoverTest {
         assertThat(Long.parseLong(nodes.get(1).stats().get("route-drops"))).isEqualTo(dropsAfterRemoval);
     }
 
+    /**
+     * A broker that freezes (SIGSTOP: its sockets stay open, nothing is read) is a route that stops draining: the
+     * publishers feeding it wait, as for any route, but only until the cluster finds it unreachable and its route is
+     * cut; then they go on, the broker beside them getting every message in order, and the frozen one is downed. When
+     * it wakes (SIGCONT) it finds itself out of the cluster and stops; its client has moved on.
+     */
+    @Test
+    void aFrozenBrokerHoldsThePublishersBackOnlyUntilItIsUnreachableThenItIsDownedAndItsClientMoves()
+            throws Exception {
+        startCluster();
+        BrokerProcess frozen = nodes.get(2);
+        AtomicLong survivorGot = new AtomicLong();
+        AtomicLong outOfOrder = new AtomicLong();
+        AtomicLong probes = new AtomicLong();
+        AtomicLong last = new AtomicLong(-1);
+        Connection survivor = Courier.connect(Options.builder().server(clientAddress(nodes.get(0))).name("survivor")
+                .subscriptionPendingLimit(4_000_000).build());
+        clients.add(survivor);
+        survivor.subscribe("freeze.t", m -> {
+            if (m.payload().length < Long.BYTES) {
+                probes.incrementAndGet();
+                return;
+            }
+            long seq = ByteBuffer.wrap(m.payload()).getLong();
+            if (seq != last.get() + 1) {
+                outOfOrder.incrementAndGet();
+            }
+            last.set(seq);
+            survivorGot.incrementAndGet();
+        });
+        AtomicLong moverGot = new AtomicLong();
+        Connection mover = client(frozen, "mover");
+        mover.subscribe("freeze.t", m -> moverGot.incrementAndGet());
+        mover.flush(WAIT);
+        Connection pub = client(nodes.get(1), "publisher");
+        ClusterTest.awaitRoute(pub, "freeze.t", () -> probes.get() > 0 && moverGot.get() > 0);
+
+        AtomicLong sent = new AtomicLong();
+        // Numbered 1 KiB messages as fast as the publisher may go; one it was not let send (the client waits at most
+        // 10 s for room) is sent again, so the numbers the survivor sees have no gaps.
+        CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
+            byte[] payload = new byte[1024];
+            while (!stop.get() && sent.get() < 3_000_000) {
+                ByteBuffer.wrap(payload).putLong(sent.get());
+                try {
+                    pub.publish("freeze.t", payload);
+                    sent.incrementAndGet();
+                } catch (CourierException e) {
+                    // gave up waiting for room: the same number again
+                }
+            }
+        });
+        await().atMost(WAIT).until(() -> survivorGot.get() > 1_000 && moverGot.get() > 1_000);
+        AtomicLong maxQueued = new AtomicLong();
+        CompletableFuture<Void> sampling = CompletableFuture.runAsync(() -> {
+            while (!stop.get()) {
+                try {
+                    maxQueued.accumulateAndGet(Long.parseLong(nodes.get(1).resources().get("queued")), Math::max);
+                    TimeUnit.MILLISECONDS.sleep(200);
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        });
+
+        signal(frozen, "STOP");
+        String frozenNode = "pekko://courier@127.0.0.1:" + clusterPorts[2];
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() ->
+                !ClusterTest.member(nodes.get(1), frozenNode).get("reachable").asBoolean());
+        long atUnreachable = survivorGot.get();
+        // Still frozen: the publishers go on once its route is cut.
+        await().atMost(WAIT).until(() -> survivorGot.get() > atUnreachable + 20_000);
+        assertThat(nodes.get(1).stats().get("peers")).as("not yet removed by the split brain resolver").isEqualTo("2");
+        // keep-majority: the two that see each other down the frozen one.
+        awaitPeers(nodes.subList(0, 2), 1);
+        stop.set(true);
+        publishing.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        sampling.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        pub.flush(WAIT);
+        await().atMost(WAIT).until(() -> survivorGot.get() == sent.get());
+        assertThat(outOfOrder.get()).as("the survivor's messages, each after the one before").isZero();
+        // The route to the frozen broker may queue route-max-pending (64 MiB); nothing else grows.
+        assertThat(maxQueued.get()).as("bytes queued on the publisher's broker").isLessThan(96L << 20);
+        assertThat(nodes.get(1).isAlive()).isTrue();
+
+        signal(frozen, "CONT");
+        try {
+            await().atMost(WAIT).until(() -> !frozen.isAlive());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("the woken broker is still up; its output:\n" + frozen.output(), e);
+        }
+        await().atMost(WAIT).until(() -> mover.connectedServer() != null
+                && mover.connectedServer().getPort() != frozen.address().getPort());
+    }
+
+    private static void signal(BrokerProcess node, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).inheritIO().start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -" + signal).isTrue();
+    }
+
     @Test
     void aBrokerStoppedGracefullyLeavesAndNothingItsPublishersSentIsLostOrDoubled() throws Exception {
         startCluster();
