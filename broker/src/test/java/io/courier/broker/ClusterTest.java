@@ -495,7 +495,6 @@ class ClusterTest {
         return sum;
     }
 
-    /** Free ports for a cluster of three: each node's client port is 0, its cluster and route ports chosen here. */
     @Test
     void aLinksSystemEventsReachSubscribersOnOtherBrokersOnceAndMetricsCountTheMembers() throws Exception {
         Connection watcher = client(nodes.get(0), "watcher");
