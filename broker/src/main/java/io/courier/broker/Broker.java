@@ -357,8 +357,9 @@ public final class Broker implements AutoCloseable {
             system.getWhenTerminated().thenRun(loops::close);
             // The client ports open after the warm-up, so that clients arriving meanwhile are refused (and try
             // another server) rather than left waiting in a backlog; that one of them (or the admin port, opened
-            // last) is taken must still fail start-up at once. The UDP and route ports are bound now: clients learn the one from CONNECTED, other
-            // brokers the other from this broker's cluster node, which starts after the warm-up.
+            // last) is taken must still fail start-up at once. The UDP and route ports are bound now: clients learn
+            // the one from CONNECTED, other brokers the other from this broker's cluster node, which starts after
+            // the warm-up.
             if (settings.tls().plainListener() && settings.port() != 0) {
                 requireFree(settings.host(), settings.port(), loops,
                         "cannot bind " + settings.host() + ":" + settings.port());
