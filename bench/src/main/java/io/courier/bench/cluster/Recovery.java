@@ -56,6 +56,8 @@ final class Recovery {
     private final AtomicLongArray seen;
     /** Per client: System.nanoTime() of its last reconnect event (0: none). */
     private final AtomicLongArray reconnected;
+    /** Per client: how many reconnect events it had after the kill (more than one: it lost a new link again). */
+    private final AtomicIntegerArray reconnects;
     private final String topic = "bench.recovery." + Long.toHexString(System.nanoTime());
 
     private final Cpu cpu;
@@ -71,6 +73,7 @@ final class Recovery {
         this.ready = new AtomicIntegerArray(n);
         this.seen = new AtomicLongArray(n * words);
         this.reconnected = new AtomicLongArray(n);
+        this.reconnects = new AtomicIntegerArray(n);
     }
 
     /** A received probe, from any client's thread. */
@@ -118,6 +121,7 @@ final class Recovery {
                     .connectionListener(e -> {
                         if (e.type() == ConnectionEvent.Type.RECONNECTED) {
                             reconnected.set(i, System.nanoTime());
+                            reconnects.incrementAndGet(i);
                         }
                     }).build());
             c.subscribe(topic, m -> received(i, m.payload()));
@@ -160,6 +164,7 @@ final class Recovery {
                     .connectionListener((ConnectionListener) (conn, type) -> {
                         if (type == ConnectionListener.Events.RECONNECTED) {
                             reconnected.set(i, System.nanoTime());
+                            reconnects.incrementAndGet(i);
                         }
                     })
                     .build();
@@ -324,12 +329,16 @@ final class Recovery {
         Histogram events = new Histogram(3_600_000_000L, 3);
         int never = 0;
         int noEvent = 0;
+        int again = 0;
         for (int i = 0; i < n; i++) {
             int f = first.get(i);
             if (f > 0) {
                 firstProbe.recordValue(Math.max(0, (published[f] - kill) / 1000));
             } else {
                 never++;
+            }
+            if (reconnects.get(i) > 1) {
+                again++;
             }
             long r = reconnected.get(i);
             if (r > kill) {
@@ -349,6 +358,7 @@ final class Recovery {
                 "lower");
         figures.add("kill -9 recovery: client's reconnect event, max", events.getMaxValue() / 1000.0, "ms", "lower");
         figures.add("kill -9 recovery: clients without a reconnect event", noEvent, "clients", "none");
+        figures.add("kill -9 recovery: clients with more than one reconnect event", again, "clients", "none");
         figures.add("kill -9 recovery: probe interval", interval / 1e6, "ms", "none");
         System.out.println("    after the kill of " + killed + ": " + placement(clients) + "; threads in this JVM: "
                 + Thread.activeCount() + (settings.system().equals("nats") ? "; jnats exceptions reported: "
