@@ -160,7 +160,7 @@ start_cluster() {
             COURIER_PORT=${cport[$i]} COURIER_CLUSTER=true COURIER_NODE_HOST=127.0.0.1 \
                 COURIER_CLUSTER_PORT=${kport[$i]} COURIER_ROUTE_PORT=${rport[$i]} COURIER_SEEDS=$seeds \
                 COURIER_ADMIN=true COURIER_ADMIN_PORT=${aport[$i]} \
-                java -XX:G1PeriodicGCInterval=5000 ${JAVA_OPTS:-} -Dcourier.server-id="node-$i" -jar "$jar" broker \
+                java $("$root/deploy/jvm-flags.sh") ${JAVA_OPTS:-} -Dcourier.server-id="node-$i" -jar "$jar" broker \
                 --config "$root/config/cluster-node.conf" >"$work/courier-node-$i.log" 2>&1 </dev/null &
         else
             routes=""
@@ -182,7 +182,7 @@ start_single() {
     cport[1]=$(free_port)
     if [ "$system" = courier ]; then
         # shellcheck disable=SC2086
-        java -XX:G1PeriodicGCInterval=5000 ${JAVA_OPTS:-} -jar "$jar" broker --host 127.0.0.1 --port "${cport[1]}" \
+        java $("$root/deploy/jvm-flags.sh") ${JAVA_OPTS:-} -jar "$jar" broker --host 127.0.0.1 --port "${cport[1]}" \
             >"$work/courier-single.log" 2>&1 </dev/null &
     else
         nats-server -a 127.0.0.1 -p "${cport[1]}" >"$work/nats-single.log" 2>&1 </dev/null &

@@ -10,7 +10,8 @@
 #   --jar JAR        the jar that runs Courier's broker (default cli/target/courier.jar), e.g. one built from an
 #                    older commit in a worktree
 #
-# COURIER_JAVA_OPTS adds JVM flags to Courier's broker (default -Xmx1g). Each line printed is one round:
+# Courier's broker runs with the JVM flags of deploy/jvm-flags.sh, as ./courier runs it; COURIER_JAVA_OPTS adds to
+# them (default -Xmx1g) and wins. Each line printed is one round:
 # rate in handshakes/s and, per handshake, the broker's CPU in microseconds split into the JIT compiler threads, the
 # garbage collector and the rest (for NATS the split is meaningless: everything is "other"). The load generator is a
 # fresh JVM for every broker too, so its own warm-up is in round 0 for both systems. Installs nats-server from the
@@ -70,8 +71,8 @@ for run in $(seq 1 "$runs"); do
         log="$work/$system-$run.log"
         case $system in
             courier)
-                # shellcheck disable=SC2086 # COURIER_JAVA_OPTS is a list of JVM flags
-                java ${COURIER_JAVA_OPTS:--Xmx1g} -jar "$jar" broker --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+                # shellcheck disable=SC2086,SC2046 # both are lists of JVM flags
+                java $("$here/../deploy/jvm-flags.sh") ${COURIER_JAVA_OPTS:--Xmx1g} -jar "$jar" broker --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
                 protocol=COURIER ;;
             nats)
                 nats-server -a 127.0.0.1 -p "$port" >"$log" 2>&1 &

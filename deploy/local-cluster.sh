@@ -80,7 +80,7 @@ launch() {
     COURIER_PORT=$(client_port "$i") COURIER_CLUSTER=true COURIER_NODE_HOST=127.0.0.1 \
         COURIER_CLUSTER_PORT=$(cluster_port "$i") COURIER_ROUTE_PORT=$(route_port "$i") COURIER_SEEDS=$seeds \
         COURIER_ADMIN=true COURIER_ADMIN_PORT=$(admin_port "$i") \
-        setsid java ${JAVA_OPTS:-} -Dcourier.server-id="node-$i" -jar "$jar" broker \
+        setsid java $("$root/deploy/jvm-flags.sh") ${JAVA_OPTS:-} -Dcourier.server-id="node-$i" -jar "$jar" broker \
         --config "$root/config/cluster-node.conf" >>"$state/node-$i.log" 2>&1 </dev/null &
     echo $! >"$state/node-$i.pid"
 }

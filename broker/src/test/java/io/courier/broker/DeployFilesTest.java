@@ -61,6 +61,28 @@ class DeployFilesTest {
         assertThat(read).containsAll(kubernetes).containsAll(docker).containsAll(local);
     }
 
+    /** One list of JVM flags: the installed layouts run the script the image and the unit install. */
+    @Test
+    void everyLauncherTakesItsJvmFlagsFromTheOneScript() throws Exception {
+        String docker = Files.readString(ROOT.resolve("deploy/docker/Dockerfile"));
+        assertThat(docker).contains("COPY deploy/jvm-flags.sh /opt/courier/jvm-flags.sh")
+                .contains("exec java $(/opt/courier/jvm-flags.sh) $JAVA_OPTS");
+        String unit = Files.readString(ROOT.resolve("deploy/systemd/courier.service"));
+        assertThat(unit).contains("install -m 755 deploy/jvm-flags.sh /opt/courier/jvm-flags.sh")
+                .contains("exec /usr/bin/java $$(/opt/courier/jvm-flags.sh) $JAVA_OPTS");
+        for (String script : new String[] {"courier", "deploy/local-cluster.sh", "bench/cluster.sh", "bench/handshakes.sh"}) {
+            assertThat(Files.readString(ROOT.resolve(script))).as(script).contains("/jvm-flags.sh\")")
+                    .doesNotContain("G1PeriodicGCInterval");
+        }
+        Process flags = new ProcessBuilder(ROOT.resolve("deploy/jvm-flags.sh").toString()).start();
+        String printed = new String(flags.getInputStream().readAllBytes()).trim();
+        assertThat(flags.waitFor()).isZero();
+        assertThat(printed).startsWith("-XX:G1PeriodicGCInterval=5000");
+        if (Runtime.getRuntime().availableProcessors() <= 4) {
+            assertThat(printed).contains("-XX:CICompilerCount=4");
+        }
+    }
+
     @Test
     void theExampleConfigsParse() {
         for (String f : new String[] {"config/single-node.conf", "config/cluster-node.conf"}) {
