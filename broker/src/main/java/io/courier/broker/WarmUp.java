@@ -153,8 +153,8 @@ final class WarmUp {
      * {@code wave} connections, at most {@code window} of them in the handshake at once, holds each open once its PONG
      * came (thousands of links open at once take paths a few do not: a large child map, a full handshake budget,
      * thousands of timers), then closes them all. Waves go on until {@code handshakes} are done and the JIT has gone
-     * quiet (two waves in a row under a tenth of their time spent compiling), or the deadline: on a small machine the one C2 compiler
-     * thread falls behind, and a method waiting in its queue is compiled only when it is next called.
+     * quiet (two waves in a row under a tenth of their time spent compiling), or the deadline: on a small machine the
+     * one C2 compiler thread falls behind, and a method waiting in its queue is compiled only when it is next called.
      */
     private static final class Probes {
         /** Each ends with a PING: the PONG says the broker has handled what came before it. */
@@ -194,8 +194,8 @@ final class WarmUp {
                     long waveMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waveStart);
                     quietWaves = compiling < 0 || compileMillis() - compiling < waveMillis / 10 ? quietWaves + 1 : 0;
                     // Two quiet waves in a row: one alone came while C2 happened to be between methods still
-                    // queued for it (runs that stopped at 22,000 handshakes met the clients at 0.66-0.97 of
-                    // NATS's rate; at 46,000-52,000, 0.97-1.12).
+                    // queued for it (two runs that stopped at 22,000 handshakes met their first clients at 0.66
+                    // and 0.77 of NATS's rate, one that went on to 52,000 at 0.97).
                     if (finished >= handshakes && quietWaves >= QUIET_WAVES) {
                         return;
                     }
