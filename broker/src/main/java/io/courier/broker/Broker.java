@@ -302,7 +302,7 @@ public final class Broker implements AutoCloseable {
         try {
             InetAddress.getByName(settings.host());
         } catch (UnknownHostException e) {
-            throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port()
+            throw new IllegalStateException(cannotBindPlain(settings)
                     + ": no such host or address (courier.host / --host)");
         }
         // The drain phase must outlast the drain it runs, whatever shutdown-timeout is set to.
@@ -361,12 +361,10 @@ public final class Broker implements AutoCloseable {
             // the one from CONNECTED, other brokers the other from this broker's cluster node, which starts after
             // the warm-up.
             if (settings.tls().plainListener() && settings.port() != 0) {
-                requireFree(settings.host(), settings.port(), loops,
-                        "cannot bind " + settings.host() + ":" + settings.port());
+                requireFree(settings.host(), settings.port(), loops, cannotBindPlain(settings));
             }
             if (serverTls != null && settings.tls().port() != 0) {
-                requireFree(settings.host(), settings.tls().port(), loops, "cannot bind the TLS port "
-                        + settings.host() + ":" + settings.tls().port() + " (courier.tls.port)");
+                requireFree(settings.host(), settings.tls().port(), loops, cannotBindTls(settings));
             }
             AdminSettings adminPort = settings.admin();
             if (adminPort.enabled() && adminPort.port() != 0) {
@@ -406,8 +404,8 @@ public final class Broker implements AutoCloseable {
             return broker;
         } catch (ExecutionException e) {
             system.terminate();
-            throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
-                    + rootMessage(e.getCause()), e.getCause());
+            throw new IllegalStateException(cannotBindPlain(settings) + ": " + rootMessage(e.getCause()),
+                    e.getCause());
         } catch (IOException e) {
             system.terminate();
             throw new IllegalStateException("cannot accept on a bound port: " + rootMessage(e), e);
@@ -430,9 +428,18 @@ public final class Broker implements AutoCloseable {
             return TcpListener.bind(settings.host(), settings.port(), settings.listenBacklog(), loops,
                     ConnectionsSupervisor.accepting(supervisor));
         } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("cannot bind " + settings.host() + ":" + settings.port() + ": "
-                    + rootMessage(e), e);
+            throw new IllegalStateException(cannotBindPlain(settings) + ": " + rootMessage(e), e);
         }
+    }
+
+    /** What a failure to bind the plain client port says before its reason, here and in the check before it. */
+    private static String cannotBindPlain(BrokerSettings settings) {
+        return "cannot bind " + settings.host() + ":" + settings.port();
+    }
+
+    /** The same for the TLS port, naming its key. */
+    private static String cannotBindTls(BrokerSettings settings) {
+        return "cannot bind the TLS port " + settings.host() + ":" + settings.tls().port() + " (courier.tls.port)";
     }
 
     /**
@@ -455,8 +462,8 @@ public final class Broker implements AutoCloseable {
             return TlsListener.bind(system, settings.host(), settings.tls().port(), settings.listenBacklog(), tls,
                     stats, settings.maxHandshaking(), supervisor).toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot bind the TLS port " + settings.host() + ":"
-                    + settings.tls().port() + " (courier.tls.port): " + rootMessage(e.getCause()), e.getCause());
+            throw new IllegalStateException(cannotBindTls(settings) + ": " + rootMessage(e.getCause()),
+                    e.getCause());
         }
     }
 

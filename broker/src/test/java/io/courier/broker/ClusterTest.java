@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.courier.client.Connection;
 import io.courier.client.Courier;
 import io.courier.client.Options;
+import io.courier.protocol.ErrorCode;
 import io.courier.protocol.RouteHello;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -371,10 +373,10 @@ class ClusterTest {
                     > Long.parseLong(slowOn1));
             // It reads again to see how it ended.
             stalled.readAt(-1);
-            assertThat(stalled.awaitEnd(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
+            assertThat(stalled.awaitEnd(WAIT.toSeconds(), TimeUnit.SECONDS))
                     .as("the stalled subscriber was cut").isTrue();
             assertThat(stalled.errors()).singleElement().satisfies(e ->
-                    assertThat(e.code()).isEqualTo(io.courier.protocol.ErrorCode.SLOW_CONSUMER));
+                    assertThat(e.code()).isEqualTo(ErrorCode.SLOW_CONSUMER));
             assertThat(Long.parseLong(nodes.get(1).stats().get("route-drops"))).as("dropped on the route")
                     .isEqualTo(drops);
             assertThat(nodes.get(1).resources().get("slow-consumers")).as("cut on node 2 (the publisher)")

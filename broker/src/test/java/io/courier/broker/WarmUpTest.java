@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
@@ -156,7 +158,7 @@ class WarmUpTest {
     /** The admin port opens last, after the warm-up; that it is taken is still said before the warm-up's seconds. */
     @Test
     void aTakenAdminPortFailsStartUpBeforeTheWarmUp() throws Exception {
-        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             String config = "courier.warm-up.handshakes = 1000000\n"
                     + "courier.warm-up.max-time = 3s\n"
                     + "courier.admin { enabled = true, port = " + taken.getLocalPort() + " }\n";
