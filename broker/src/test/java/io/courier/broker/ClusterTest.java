@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.function.BiFunction;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -351,32 +353,49 @@ class ClusterTest {
             long besideBefore = beside.messages();
             long otherBefore = other.messages();
             int messages = 20_000;   // 4 KiB each: 80 MB, past the stalled one's 32 MiB limit
-            for (int i = 0; i < messages; i++) {
-                pub.publish("stall.route", PacedReader.payload(i, 4096));
-                if (i % 10 == 0) {
-                    pub.publish("stall.other", PacedReader.payload(i / 10, 64));
+            // At 16 MB/s, which the readers keep up with on a loaded machine too: one that cannot is rightly cut by
+            // max-pacing, and this test is about the stalled one.
+            CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
+                try {
+                    long start = System.nanoTime();
+                    for (int i = 0; i < messages; i++) {
+                        pub.publish("stall.route", PacedReader.payload(i, 4096));
+                        if (i % 10 == 0) {
+                            pub.publish("stall.other", PacedReader.payload(i / 10, 64));
+                        }
+                        if (i % 100 == 99) {
+                            long ahead = start + (i + 1) * 4096L * 1_000_000_000L / 16_000_000 - System.nanoTime();
+                            if (ahead > 0) {
+                                TimeUnit.NANOSECONDS.sleep(ahead);
+                            }
+                        }
+                    }
+                    pub.flush(WAIT);
+                } catch (Exception e) {
+                    throw new CompletionException(e);
                 }
-            }
-            pub.flush(WAIT);
+            });
+            await().atMost(WAIT).until(() -> Long.parseLong(node1.resources().get("slow-consumers"))
+                    > Long.parseLong(slowOn1));
+            // It reads again, before the close timeout ends its link, to see how it ended.
+            stalled.readAt(-1);
+            assertThat(stalled.awaitEnd(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .as("the stalled subscriber was cut").isTrue();
+            assertThat(stalled.errors()).singleElement().satisfies(e ->
+                    assertThat(e.code()).isEqualTo(ErrorCode.SLOW_CONSUMER));
+            publishing.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             try {
                 await().atMost(WAIT).until(() -> beside.lastSequence() == messages - 1
                         && other.lastSequence() == messages / 10 - 1);
             } catch (org.awaitility.core.ConditionTimeoutException e) {
                 throw new AssertionError("beside got " + (beside.messages() - besideBefore) + ", other "
                         + (other.messages() - otherBefore) + "; node 2 " + nodes.get(1).stats() + "; node 1 "
-                        + node1.stats() + "; stalled " + stalled.errors(), e);
+                        + node1.stats() + ", " + node1.resources() + "; beside's errors " + beside.errors()
+                        + (beside.closedByBroker() ? " (closed)" : ""), e);
             }
             assertThat(beside.outOfOrder()).isZero();
             assertThat(other.outOfOrder()).isZero();
             assertThat(beside.messages() - besideBefore).isBetween((long) messages, messages + 5L);
-            await().atMost(WAIT).until(() -> Long.parseLong(node1.resources().get("slow-consumers"))
-                    > Long.parseLong(slowOn1));
-            // It reads again to see how it ended.
-            stalled.readAt(-1);
-            assertThat(stalled.awaitEnd(WAIT.toSeconds(), TimeUnit.SECONDS))
-                    .as("the stalled subscriber was cut").isTrue();
-            assertThat(stalled.errors()).singleElement().satisfies(e ->
-                    assertThat(e.code()).isEqualTo(ErrorCode.SLOW_CONSUMER));
             assertThat(Long.parseLong(nodes.get(1).stats().get("route-drops"))).as("dropped on the route")
                     .isEqualTo(drops);
             assertThat(nodes.get(1).resources().get("slow-consumers")).as("cut on node 2 (the publisher)")

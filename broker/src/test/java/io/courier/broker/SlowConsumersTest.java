@@ -58,6 +58,37 @@ class SlowConsumersTest extends OneBrokerTest {
     }
 
     @Test
+    void aPauseThatRanOutOnAStalledSubscriberStillLeavesTheOthersTheirPacing() throws Exception {
+        // Before: after the pause on the stalled one ran out, the publisher was not paused for another
+        // publisher-pause, and a reader slower than its burst was pushed past max-pending and cut with it.
+        start("""
+                courier.slow-consumer.max-pending = 4 MiB
+                courier.slow-consumer.publisher-pause = 500ms
+                courier.slow-consumer.max-pacing = 20s
+                """);
+        PacedReader stalled = reader("ranout.t", 0, 4096);
+        PacedReader paced = reader("ranout.t", 8_000_000, 0);
+        await().atMost(WAIT).until(() -> broker.subscriptionCount() == 2);
+        Connection publisher = publisher();
+        int messages = 6_000;   // 24 MB: three seconds for the paced reader, far past the stalled one's limit
+        for (int i = 0; i < messages; i++) {
+            publisher.publish("ranout.t", PacedReader.payload(i, 4096));
+        }
+        publisher.flush(WAIT);
+        await().atMost(WAIT).until(() -> broker.stats().slowConsumers() > 0);
+        stalled.readAt(-1);
+        assertThat(stalled.awaitEnd(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(stalled.errors()).as("the stalled one met the policy").singleElement().satisfies(e ->
+                assertThat(e.code()).isEqualTo(ErrorCode.SLOW_CONSUMER));
+        await().atMost(WAIT).until(() -> paced.lastSequence() == messages - 1 || paced.closedByBroker());
+        assertThat(paced.errors()).as("the paced reader was not cut").isEmpty();
+        assertThat(paced.messages()).isEqualTo(messages);
+        assertThat(paced.outOfOrder()).isZero();
+        assertThat(broker.stats().slowConsumers()).isEqualTo(1);
+        assertThat(broker.stats().publisherPauseTimeouts()).as("pauses that ran out").isPositive();
+    }
+
+    @Test
     void aReaderSlowerThanItsPublisherIsCutSoTheFastOneRunsAtItsOwnPaceAndIsToldWhy() throws Exception {
         // Before: a reader at 9 MB/s paced a 40 MB/s publisher and every other subscriber to its speed, for ever,
         // with no error; and a cut reader never saw its ERR.

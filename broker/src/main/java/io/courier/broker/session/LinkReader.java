@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * The inbound end of a link, whatever carries its bytes (a {@link ChannelLink} on a socket, a {@link SessionSink} in
@@ -21,8 +22,10 @@ import java.util.Set;
  * <p>Publisher flow control happens here: when routing the last bytes filled subscriber queues past their high-water
  * mark, nothing more is read from this client until all of those queues drain or {@code maxPause} has passed (see
  * {@link PublisherFlow}). The bound holds for the publisher as a whole: the queues it filled are waited for
- * together, and after a pause that ran out the publisher is not paused again for another {@code maxPause}, so
- * however many of its subscribers stall it is held back at most half of the time.
+ * together, and pauses that run out draw on a credit of {@link #PAUSE_CREDIT} pauses that time earns back at half
+ * its pace, so however many of its subscribers stall one after another it is held back at most half of the time
+ * after the first few. A pause that ran out does not stop the next one: the stalled queue has stopped pacing, and
+ * the publisher's other subscribers must still be waited for, or its next burst pushes them over their limit.
  *
  * <p>A failure of the intake's own code fails the link; {@link Failures#containable} decides which failures are the
  * link's alone. The others (out of memory) propagate and stop the process.
@@ -57,24 +60,39 @@ final class LinkReader<E> {
 
     static final String PAUSE_TIMER = "publisher-pause";
     static final String RATE_TIMER = "publish-rate";
+    /** Pauses that may run out back to back before the credit, not the queues, decides. */
+    static final int PAUSE_CREDIT = 2;
 
     private final Intake<E> intake;
     private final BrokerStats stats;
     private final Duration maxPause;
     private final Stopped stopped;
     private final Transport transport;
+    private final LongSupplier clock;
     /** The subscriber queues this publisher waits for; empty while reading. */
     private final Set<PublisherFlow.Drain> waitingFor = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Until when (System.nanoTime) this publisher is not paused again, after a pause that ran out. */
-    private long noPauseUntil;
+    /**
+     * Nanoseconds of pauses that may still run out: spent by each that does, earned back at half the time passing,
+     * up to {@link #PAUSE_CREDIT} pauses. With less than one pause left, the publisher is read on unpaused.
+     */
+    private long pauseCredit;
+    /** When (on {@link #clock}) {@link #pauseCredit} was last brought up to date. */
+    private long creditAt;
     private Throwable failure;
 
     LinkReader(Intake<E> intake, BrokerStats stats, Duration maxPause, Stopped stopped, Transport transport) {
+        this(intake, stats, maxPause, stopped, transport, System::nanoTime);
+    }
+
+    /** @param clock System.nanoTime, or a test's */
+    LinkReader(Intake<E> intake, BrokerStats stats, Duration maxPause, Stopped stopped, Transport transport,
+               LongSupplier clock) {
         this.intake = intake;
         this.stats = stats;
         this.maxPause = maxPause;
         this.stopped = stopped;
         this.transport = transport;
+        this.clock = clock;
     }
 
     /** Posts an event to the intake, from any thread. */
@@ -83,7 +101,8 @@ final class LinkReader<E> {
     }
 
     void start() {
-        noPauseUntil = System.nanoTime();
+        pauseCredit = PAUSE_CREDIT * maxPause.toNanos();
+        creditAt = clock.getAsLong();
         intake.attach(this::post);
         transport.read();
     }
@@ -106,7 +125,7 @@ final class LinkReader<E> {
 
     /** Reads on, or waits for every queue in {@code congested} to drain (which empties it). */
     private void pauseOrRead(Set<PublisherFlow.Drain> congested) {
-        if (congested.isEmpty() || System.nanoTime() - noPauseUntil < 0) {
+        if (congested.isEmpty() || creditNow() < maxPause.toNanos()) {
             congested.clear();
             transport.read();
             return;
@@ -119,6 +138,14 @@ final class LinkReader<E> {
         for (PublisherFlow.Drain queue : queues) {
             queue.whenDrained(() -> transport.post(() -> onDrained(queue)));
         }
+    }
+
+    /** The pause credit, brought up to date. */
+    private long creditNow() {
+        long now = clock.getAsLong();
+        pauseCredit = Math.min(PAUSE_CREDIT * maxPause.toNanos(), pauseCredit + (now - creditAt) / 2);
+        creditAt = now;
+        return pauseCredit;
     }
 
     private void onDrained(PublisherFlow.Drain queue) {
@@ -137,7 +164,7 @@ final class LinkReader<E> {
             return;
         }
         // Routes to other brokers are waited for patiently (their link is cut if the broker is unreachable).
-        waitingFor.removeIf(queue -> {
+        boolean gaveUp = waitingFor.removeIf(queue -> {
             if (queue.patient()) {
                 return false;
             }
@@ -145,8 +172,10 @@ final class LinkReader<E> {
             return true;
         });
         stats.publisherPauseTimedOut();
+        if (gaveUp) {
+            pauseCredit = creditNow() - maxPause.toNanos();
+        }
         if (waitingFor.isEmpty()) {
-            noPauseUntil = System.nanoTime() + maxPause.toNanos();
             transport.read();
         } else {
             transport.schedule(PAUSE_TIMER, maxPause);
