@@ -42,6 +42,8 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
 
     private final Options options;
     private final Outbound outbound;
+    /** The read buffer and decoder every link of this connection uses in turn (reader thread). */
+    private final InboundDecoder inbound;
     private final Subscriptions subscriptions = new Subscriptions();
     private final Requests requests = new Requests(this);
     private final PublishEncoder encoder = new PublishEncoder();
@@ -62,8 +64,9 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
     private volatile CompletableFuture<Void> udpBound = new CompletableFuture<>();
     private volatile ScheduledFuture<?> udpHellos;
 
-    private CourierConnection(Options options) {
+    private CourierConnection(Options options, InboundDecoder inbound) {
         this.options = options;
+        this.inbound = inbound;
         this.outbound = new Outbound(options.reconnectBufferBytes());
         this.servers = new ArrayList<>(options.addresses());
     }
@@ -72,11 +75,13 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
         Objects.requireNonNull(options, "options");
         List<String> failures = new ArrayList<>();
         ConnectRejectedException rejected = null;
+        InboundDecoder inbound = Link.newDecoder();
         for (ServerAddress server : options.addresses()) {
             if (Thread.interrupted()) {
                 throw new InterruptedException("interrupted while connecting to " + server);
             }
-            Link link = new Link(server, options.tlsContext().orElse(null), options.tlsHostnameVerification());
+            Link link = new Link(server, options.tlsContext().orElse(null), options.tlsHostnameVerification(),
+                    inbound);
             CourierConnection connection = null;
             try {
                 Connected connected = link.handshake(connectFrame(options), options.connectTimeout(),
@@ -85,7 +90,7 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
                     throw new IOException("the broker speaks protocol version " + connected.version()
                             + "; UDP needs version " + FrameCodec.UDP_VERSION);
                 }
-                connection = new CourierConnection(options);
+                connection = new CourierConnection(options, inbound);
                 connection.start(link, connected);
                 if (options.udp()) {
                     connection.awaitUdp(options.handshakeTimeout());
@@ -479,7 +484,8 @@ final class CourierConnection implements Connection, ClientSubscription.Owner {
                 return null;
             }
             ServerAddress server = servers.get(Math.floorMod(start + attempt, servers.size()));
-            Link link = new Link(server, options.tlsContext().orElse(null), options.tlsHostnameVerification());
+            Link link = new Link(server, options.tlsContext().orElse(null), options.tlsHostnameVerification(),
+                    inbound);
             current = link;
             if (closing.get()) {
                 return abandon(reason);

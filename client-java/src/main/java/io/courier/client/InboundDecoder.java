@@ -13,7 +13,8 @@ import java.util.Arrays;
  * (its topic string reused while consecutive messages share the topic), with {@link Delivery}, the protocol's one
  * parser of its layout; every other frame, and any MSG that is not exactly well formed, goes through
  * {@link FrameCodec#decodeFrame}, the reference, so errors read the same. The read buffer holds whole frames plus at most one partial frame, kept at its start for the
- * next read; it grows for a frame larger than itself and shrinks back afterwards. One per link, reader thread only.
+ * next read; it grows for a frame larger than itself and shrinks back afterwards. One per connection, used by its
+ * links one after another ({@link #reset}), on the reader thread only.
  */
 final class InboundDecoder {
 
@@ -48,6 +49,16 @@ final class InboundDecoder {
         this.capacity = capacity;
         this.maxFrameBytes = maxFrameBytes;
         this.buffer = ByteBuffer.allocate(capacity);
+    }
+
+    /** Starts over for a new link: nothing buffered, no failure, a grown buffer back to its normal size. */
+    void reset() {
+        failure = null;
+        if (buffer.capacity() > capacity) {
+            buffer = ByteBuffer.allocate(capacity);
+        } else {
+            buffer.clear();
+        }
     }
 
     /** The buffer to read into: its position is where new bytes go. */

@@ -326,12 +326,21 @@ final class Outbound {
                 for (Frame f : frames) {
                     size += FrameCodec.encodedSize(f);
                 }
-                ByteBuffer joined = ByteBuffer.allocate(Math.max(INITIAL_CAPACITY, size + pending.position()));
+                // The spare buffer takes them when it is large enough, and the old one becomes the spare: a
+                // reconnect's SUBs allocate nothing.
+                int need = size + pending.position();
+                ByteBuffer joined = spare != null && spare.capacity() >= need ? spare
+                        : ByteBuffer.allocate(Math.max(INITIAL_CAPACITY, need));
+                spare = null;
                 for (Frame f : frames) {
                     FrameCodec.encode(f, joined);
                 }
                 joined.put(pending.flip());
+                ByteBuffer old = pending;
                 pending = joined;
+                if (old.capacity() >= INITIAL_CAPACITY && old.capacity() <= SHRINK_ABOVE) {
+                    spare = old.clear();
+                }
             }
             link = newLink;
             status = ConnectionStatus.CONNECTED;

@@ -61,6 +61,32 @@ class InboundDecoderTest {
     }
 
     /** A MSG with a 4-byte payload whose length field says {@code payloadLength}. */
+    @Test
+    void aResetDecoderStartsCleanForTheNextLink() {
+        // A connection's links share one decoder: what the lost link left (half a frame, a grown buffer, a failure)
+        // must not reach the next one.
+        InboundDecoder decoder = new InboundDecoder(256, 1 << 20);
+        byte[] big = FrameCodec.encode(new Err(ErrorCode.SLOW_CONSUMER, "x".repeat(1000)));
+        decoder.buffer().put(big, 0, 200);
+        assertThat(decoder.decode(collect(new ArrayList<>()))).isNull();
+        assertThat(decoder.buffer().capacity()).as("grown for the partial frame").isGreaterThan(256);
+        decoder.reset();
+        assertThat(decoder.buffer().capacity()).isEqualTo(256);
+        assertThat(decoder.buffer().position()).isZero();
+        List<Frame> frames = new ArrayList<>();
+        decoder.buffer().put(FrameCodec.encode(Ping.INSTANCE)).put(FrameCodec.encode(Pong.INSTANCE));
+        assertThat(decoder.decode(collect(frames))).isNull();
+        assertThat(frames).containsExactly(Ping.INSTANCE, Pong.INSTANCE);
+
+        decoder.buffer().put(new byte[] {0, 0, 0, 1, 0x7F});
+        assertThat(decoder.decode(collect(frames))).isNotNull();
+        decoder.reset();
+        frames.clear();
+        decoder.buffer().put(FrameCodec.encode(Ping.INSTANCE));
+        assertThat(decoder.decode(collect(frames))).as("no failure left over").isNull();
+        assertThat(frames).containsExactly(Ping.INSTANCE);
+    }
+
     private static byte[] msgWithPayloadLength(int payloadLength) {
         ByteBuffer frame = ByteBuffer.wrap(FrameCodec.encode(new io.courier.protocol.Message(3, "a.b", "", Map.of(),
                 new byte[4])));

@@ -122,6 +122,33 @@ class OutboundTest {
     }
 
     @Test
+    void reconnectAfterReconnectEachLinkGetsItsSubscriptionsThenOnlyWhatWasLeftForIt() throws Exception {
+        // The subscriptions of a reconnect go into the spare buffer and the old one becomes the spare: no batch may
+        // see another's bytes.
+        Outbound outbound = attachedTo(new Link(NOWHERE));
+        List<Frame> subs = List.of(new Subscribe(1, "x.>", ""), new Subscribe(2, "y", "q"));
+        for (int round = 0; round < 4; round++) {
+            Outbound.Batch sent = null;
+            if (round % 2 == 1) {
+                publish(outbound, "sent", new byte[] {(byte) round});
+                sent = outbound.awaitBatch();   // a batch out while the link is lost
+            }
+            Link lost = outbound.link();
+            outbound.detach(lost);
+            if (sent != null) {
+                outbound.written(sent);
+            }
+            publish(outbound, "kept", new byte[] {(byte) round});
+            outbound.attach(new Link(NOWHERE), () -> subs);
+            Outbound.Batch batch = outbound.awaitBatch();
+            List<Frame> expected = new ArrayList<>(subs);
+            expected.add(new Publish("kept", new byte[] {(byte) round}));
+            assertThat(decode(batch.buffer())).as("round " + round).isEqualTo(expected);
+            outbound.written(batch);
+        }
+    }
+
+    @Test
     void closeFailsWaitersAndRefusesPublishes() {
         Outbound outbound = attachedTo(new Link(NOWHERE));
         CompletableFuture<Void> flush = outbound.flushPing();
