@@ -12,9 +12,10 @@ import java.util.Arrays;
  * Splits what a link reads into frames and decodes them. A MSG is decoded straight into a client {@link Message}
  * (its topic string reused while consecutive messages share the topic), with {@link Delivery}, the protocol's one
  * parser of its layout; every other frame, and any MSG that is not exactly well formed, goes through
- * {@link FrameCodec#decodeFrame}, the reference, so errors read the same. The read buffer holds whole frames plus at most one partial frame, kept at its start for the
- * next read; it grows for a frame larger than itself and shrinks back afterwards. One per connection, used by its
- * links one after another ({@link #reset}), on the reader thread only.
+ * {@link FrameCodec#decodeFrame}, the reference, so errors read the same. The read buffer holds whole frames plus at
+ * most one partial frame, kept at its start for the next read; it grows for a frame larger than itself and shrinks
+ * back afterwards. One per connection, used by its links one after another ({@link #reset}), on the reader thread
+ * only.
  */
 final class InboundDecoder {
 
