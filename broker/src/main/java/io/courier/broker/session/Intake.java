@@ -41,32 +41,35 @@ interface Intake<E> {
 
     /** Reads and drops whatever comes: the far end of a link that only writes (a route to another broker). */
     static <E> Intake<E> ignoring() {
-        return new Intake<>() {
-            @Override
-            public void attach(Consumer<E> events) {
-            }
+        return new Ignoring<>();
+    }
 
-            @Override
-            public void onBytes(ByteString bytes) {
-            }
+    /** What {@link #ignoring} returns; a test's intake overrides the one method it is about. */
+    class Ignoring<E> implements Intake<E> {
+        @Override
+        public void attach(Consumer<E> events) {
+        }
 
-            @Override
-            public void onEvent(E event) {
-            }
+        @Override
+        public void onBytes(ByteString bytes) {
+        }
 
-            @Override
-            public Set<PublisherFlow.Drain> congestion() {
-                return Collections.emptySet();
-            }
+        @Override
+        public void onEvent(E event) {
+        }
 
-            @Override
-            public boolean isDraining() {
-                return false;
-            }
+        @Override
+        public Set<PublisherFlow.Drain> congestion() {
+            return Collections.emptySet();
+        }
 
-            @Override
-            public void release() {
-            }
-        };
+        @Override
+        public boolean isDraining() {
+            return false;
+        }
+
+        @Override
+        public void release() {
+        }
     }
 }

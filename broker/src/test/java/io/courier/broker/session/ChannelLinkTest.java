@@ -1,9 +1,7 @@
 package io.courier.broker.session;
 
 import io.courier.broker.BrokerStats;
-import io.courier.broker.routing.PublisherFlow;
 import io.courier.broker.transport.tcp.IoLoops;
-import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +12,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,32 +58,10 @@ class ChannelLinkTest {
     }
 
     /** An intake that fails as the link starts: a fault in the link's own code, not in the session's. */
-    private static final class FailingOnAttach implements Intake<Object> {
+    private static final class FailingOnAttach extends Intake.Ignoring<Object> {
         @Override
         public void attach(Consumer<Object> events) {
             throw new IllegalStateException("test: start failed");
-        }
-
-        @Override
-        public void onBytes(ByteString bytes) {
-        }
-
-        @Override
-        public void onEvent(Object event) {
-        }
-
-        @Override
-        public Set<PublisherFlow.Drain> congestion() {
-            return Set.of();
-        }
-
-        @Override
-        public boolean isDraining() {
-            return false;
-        }
-
-        @Override
-        public void release() {
         }
     }
 }

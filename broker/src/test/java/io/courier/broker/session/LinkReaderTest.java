@@ -12,7 +12,6 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -152,33 +151,13 @@ class LinkReaderTest {
         }
     }
 
-    private static final class FakeIntake implements Intake<Void> {
+    /** Whose last bytes filled the queues the test put in {@link #congested}. */
+    private static final class FakeIntake extends Intake.Ignoring<Void> {
         final Set<PublisherFlow.Drain> congested = Collections.newSetFromMap(new IdentityHashMap<>());
-
-        @Override
-        public void attach(Consumer<Void> events) {
-        }
-
-        @Override
-        public void onBytes(ByteString bytes) {
-        }
-
-        @Override
-        public void onEvent(Void event) {
-        }
 
         @Override
         public Set<PublisherFlow.Drain> congestion() {
             return congested;
-        }
-
-        @Override
-        public boolean isDraining() {
-            return false;
-        }
-
-        @Override
-        public void release() {
         }
     }
 
