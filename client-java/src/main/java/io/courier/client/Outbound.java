@@ -276,8 +276,7 @@ final class Outbound {
             append(Ping.INSTANCE, PING_BYTES);
             pongWaiters.add(DRAIN); // behind every PING queued for old: all of them precede the drain PING
             drainOut = pending;
-            pending = spare != null ? spare : ByteBuffer.allocate(INITIAL_CAPACITY);
-            spare = null;
+            pending = takeSpare(0);
             wakeWriter();
             spaceFree.signalAll(); // publishers waiting for room now count against the reconnect buffer
             return true;
@@ -328,19 +327,14 @@ final class Outbound {
                 }
                 // The spare buffer takes them when it is large enough, and the old one becomes the spare: a
                 // reconnect's SUBs allocate nothing.
-                int need = size + pending.position();
-                ByteBuffer joined = spare != null && spare.capacity() >= need ? spare
-                        : ByteBuffer.allocate(Math.max(INITIAL_CAPACITY, need));
-                spare = null;
+                ByteBuffer joined = takeSpare(size + pending.position());
                 for (Frame f : frames) {
                     FrameCodec.encode(f, joined);
                 }
                 joined.put(pending.flip());
                 ByteBuffer old = pending;
                 pending = joined;
-                if (old.capacity() >= INITIAL_CAPACITY && old.capacity() <= SHRINK_ABOVE) {
-                    spare = old.clear();
-                }
+                keepAsSpare(old);
             }
             link = newLink;
             status = ConnectionStatus.CONNECTED;
@@ -472,10 +466,7 @@ final class Outbound {
         try {
             writing = false;
             lastWriteEnd = System.nanoTime();
-            ByteBuffer used = batch.buffer();
-            if (spare == null && used.capacity() >= INITIAL_CAPACITY && used.capacity() <= SHRINK_ABOVE) {
-                spare = used.clear();
-            }
+            keepAsSpare(batch.buffer());
             if (pending.position() > 0 || drainOut.position() > 0) {
                 wakeWriter();
             }
@@ -488,11 +479,25 @@ final class Outbound {
     record Batch(ByteBuffer buffer, Link link) {
     }
 
+    /** An empty buffer of at least {@code need} bytes: the spare if large enough, else a new one. Under the lock. */
+    private ByteBuffer takeSpare(int need) {
+        ByteBuffer b = spare != null && spare.capacity() >= need ? spare
+                : ByteBuffer.allocate(Math.max(INITIAL_CAPACITY, need));
+        spare = null;
+        return b;
+    }
+
+    /** Keeps {@code used}, emptied, as the spare if there is none and no burst grew it too large. Under the lock. */
+    private void keepAsSpare(ByteBuffer used) {
+        if (spare == null && used.capacity() >= INITIAL_CAPACITY && used.capacity() <= SHRINK_ABOVE) {
+            spare = used.clear();
+        }
+    }
+
     /** Takes the token and everything pending as a batch; under the lock. */
     private Batch take() {
         Batch batch = new Batch(pending.flip(), link);
-        pending = spare != null ? spare : ByteBuffer.allocate(INITIAL_CAPACITY);
-        spare = null;
+        pending = takeSpare(0);
         writing = true;
         spaceFree.signalAll();
         return batch;
